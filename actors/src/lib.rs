@@ -1,0 +1,3 @@
+//! The supervised actor tree of autoorder.
+
+pub mod log_targets;
