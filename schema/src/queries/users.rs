@@ -1,0 +1,53 @@
+//! Customers: registered or refreshed on every /start.
+
+use diesel::prelude::*;
+
+use crate::db::{DbConnection, now_ms};
+use crate::error::StoreError;
+use crate::tables::users as u;
+
+/// What Telegram tells us about a user.
+#[derive(Debug, Clone)]
+pub struct TelegramProfile<'a> {
+    pub id: i64,
+    pub username: Option<&'a str>,
+    pub first_name: &'a str,
+    pub language: Option<&'a str>,
+}
+
+/// Registers a new user or refreshes a known one. Any message from a user also proves they can
+/// be reached again, so `unreachable_at` is cleared.
+pub fn touch_user(conn: &mut DbConnection, profile: &TelegramProfile<'_>) -> Result<(), StoreError> {
+    let now = now_ms();
+    let language = profile.language.unwrap_or("id");
+    crate::on_backend!(conn, c => diesel::insert_into(u::table)
+        .values((
+            u::id.eq(profile.id),
+            u::username.eq(profile.username),
+            u::first_name.eq(profile.first_name),
+            u::language.eq(language),
+            u::created_at.eq(now),
+            u::updated_at.eq(now),
+            u::last_seen_at.eq(now),
+        ))
+        .on_conflict(u::id)
+        .do_update()
+        .set((
+            u::username.eq(profile.username),
+            u::first_name.eq(profile.first_name),
+            u::last_seen_at.eq(now),
+            u::unreachable_at.eq(None::<i64>),
+        ))
+        .execute(c)?);
+    Ok(())
+}
+
+/// Number of registered users (shown in the welcome message).
+pub fn count_users(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(u::table.count().get_result(conn)?)
+}
+
+/// Whether a seller blocked this user.
+pub fn is_blocked(conn: &mut DbConnection, user_id: i64) -> Result<bool, StoreError> {
+    Ok(u::table.find(user_id).select(u::is_blocked).first(conn).optional()?.unwrap_or(false))
+}

@@ -1,0 +1,157 @@
+//! Storage tests, each run on SQLite and on PostgreSQL.
+
+use autoorder_schema::both_backends;
+use autoorder_schema::db::{Backend, checkout};
+use autoorder_schema::migrations::{pending_migrations, row_counts, run_migrations};
+use autoorder_schema::queries::audit::{ActorKind, AuditEntry, append_audit};
+use autoorder_schema::queries::leases::{lease_holder, release_lease, try_acquire_lease};
+use autoorder_schema::queries::settings::{get_setting, set_setting};
+use autoorder_schema::queries::updates::{
+    UpdateSource, claim_pending_updates, find_update, mark_update_done, mark_update_failed, store_update,
+};
+use autoorder_schema::tables::ALL_TABLES;
+use autoorder_schema::testing::TestDatabase;
+use diesel::connection::SimpleConnection;
+
+both_backends! {
+    fn migrations_apply_to_an_empty_database(backend) {
+        let db = TestDatabase::empty(backend);
+        let pool = db.pool();
+        let applied = run_migrations(&pool, &db.target).unwrap();
+        assert!(!applied.is_empty(), "an empty database gets the initial migration");
+        let mut conn = checkout(&pool).unwrap();
+        assert!(pending_migrations(&mut conn).unwrap().is_empty());
+        let counts = row_counts(&mut conn).unwrap();
+        assert_eq!(counts.len(), ALL_TABLES.len());
+        assert!(counts.iter().all(|(_, n)| *n == 0));
+        // Running again is a no-op.
+        assert!(run_migrations(&pool, &db.target).unwrap().is_empty());
+    }
+}
+
+both_backends! {
+    fn two_processes_migrating_together_apply_each_migration_once(backend) {
+        let db = TestDatabase::empty(backend);
+        let pools = [db.pool(), db.pool()];
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let results: Vec<Vec<String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = pools
+                .iter()
+                .map(|pool| {
+                    let barrier = barrier.clone();
+                    let target = &db.target;
+                    s.spawn(move || {
+                        barrier.wait();
+                        run_migrations(pool, target).expect("both migrators succeed")
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let total: usize = results.iter().map(|r| r.len()).sum();
+        let mut conn = checkout(&pools[0]).unwrap();
+        assert!(pending_migrations(&mut conn).unwrap().is_empty());
+        assert_eq!(total, autoorder_schema::migrations::POSTGRES_COUNT, "each migration applied exactly once: {results:?}");
+    }
+}
+
+both_backends! {
+    fn an_update_is_stored_once_and_claimed_in_order(backend) {
+        let (_db, pool) = TestDatabase::migrated(backend);
+        let mut conn = checkout(&pool).unwrap();
+        assert!(store_update(&mut conn, 12, Some(7), r#"{"update_id":12}"#, UpdateSource::Webhook).unwrap());
+        assert!(!store_update(&mut conn, 12, Some(7), r#"{"update_id":12}"#, UpdateSource::Webhook).unwrap(), "duplicate ignored");
+        assert!(store_update(&mut conn, 10, Some(7), r#"{"update_id":10}"#, UpdateSource::Polling).unwrap());
+
+        let claimed = claim_pending_updates(&mut conn, "w1", 10, 60_000).unwrap();
+        assert_eq!(claimed.iter().map(|u| u.update_id).collect::<Vec<_>>(), vec![10, 12]);
+        assert_eq!(claimed[0].attempts, 1);
+        // Locked: a second worker gets nothing.
+        assert!(claim_pending_updates(&mut conn, "w2", 10, 60_000).unwrap().is_empty());
+
+        mark_update_done(&mut conn, 10).unwrap();
+        assert_eq!(find_update(&mut conn, 10).unwrap().unwrap().0, "done");
+        // A failed attempt with a zero retry delay is claimable again at once.
+        assert!(!mark_update_failed(&mut conn, 12, "boom", 3, 0).unwrap());
+        let again = claim_pending_updates(&mut conn, "w2", 10, 60_000).unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].attempts, 2);
+    }
+}
+
+both_backends! {
+    fn an_expired_claim_is_taken_over_and_a_poison_update_gives_up(backend) {
+        let (_db, pool) = TestDatabase::migrated(backend);
+        let mut conn = checkout(&pool).unwrap();
+        store_update(&mut conn, 1, None, "{}", UpdateSource::Webhook).unwrap();
+        // A worker claims with a lock that is already over (it "crashed").
+        assert_eq!(claim_pending_updates(&mut conn, "dead", 1, -1).unwrap().len(), 1);
+        assert_eq!(claim_pending_updates(&mut conn, "alive", 1, 60_000).unwrap().len(), 1);
+        assert!(mark_update_failed(&mut conn, 1, "still broken", 2, 0).unwrap(), "second attempt reaches max");
+        assert_eq!(find_update(&mut conn, 1).unwrap().unwrap().0, "failed");
+        assert!(claim_pending_updates(&mut conn, "alive", 1, 60_000).unwrap().is_empty());
+    }
+}
+
+both_backends! {
+    fn leases_are_exclusive_until_they_expire(backend) {
+        let (_db, pool) = TestDatabase::migrated(backend);
+        let mut conn = checkout(&pool).unwrap();
+        assert!(try_acquire_lease(&mut conn, "queue-leader", "a", 60_000).unwrap());
+        assert!(!try_acquire_lease(&mut conn, "queue-leader", "b", 60_000).unwrap());
+        assert!(try_acquire_lease(&mut conn, "queue-leader", "a", 60_000).unwrap(), "renewal");
+        assert_eq!(lease_holder(&mut conn, "queue-leader").unwrap().as_deref(), Some("a"));
+        // Let a's lease lapse by renewing with a negative ttl, then b takes over.
+        assert!(try_acquire_lease(&mut conn, "queue-leader", "a", -1).unwrap());
+        assert!(try_acquire_lease(&mut conn, "queue-leader", "b", 60_000).unwrap());
+        release_lease(&mut conn, "queue-leader", "b").unwrap();
+        assert_eq!(lease_holder(&mut conn, "queue-leader").unwrap(), None);
+    }
+}
+
+both_backends! {
+    fn settings_round_trip_and_audit_log_is_append_only(backend) {
+        let (_db, pool) = TestDatabase::migrated(backend);
+        let mut conn = checkout(&pool).unwrap();
+        assert_eq!(get_setting(&mut conn, "k").unwrap(), None);
+        set_setting(&mut conn, "k", "1").unwrap();
+        set_setting(&mut conn, "k", "2").unwrap();
+        assert_eq!(get_setting(&mut conn, "k").unwrap().as_deref(), Some("2"));
+
+        append_audit(&mut conn, &AuditEntry {
+            actor_kind: ActorKind::Admin,
+            actor_id: Some(42),
+            action: "product.create",
+            subject: Some("P1"),
+            details: serde_json::json!({"price": 30000}),
+        })
+        .unwrap();
+        assert!(conn.batch_execute("UPDATE audit_log SET action = 'x'").is_err(), "updates refused");
+        assert!(conn.batch_execute("DELETE FROM audit_log").is_err(), "deletes refused");
+        let counts = row_counts(&mut conn).unwrap();
+        assert_eq!(counts.iter().find(|(t, _)| t == "audit_log").unwrap().1, 1);
+    }
+}
+
+both_backends! {
+    fn balance_can_never_go_negative(backend) {
+        let (_db, pool) = TestDatabase::migrated(backend);
+        let mut conn = checkout(&pool).unwrap();
+        conn.batch_execute("INSERT INTO users (id, first_name, created_at, updated_at, last_seen_at) VALUES (1, 'a', 0, 0, 0)").unwrap();
+        assert!(conn.batch_execute("UPDATE users SET balance = -1 WHERE id = 1").is_err());
+    }
+}
+
+#[test]
+fn backends_have_the_same_migrations() {
+    let names = |dir: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(format!("{}/../migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names("postgres"), names("sqlite"), "every change exists for both backends");
+    let _ = Backend::Sqlite;
+}
