@@ -1,1 +1,5 @@
 //! Test doubles for Telegram and Pakasir.
+
+pub mod telegram;
+
+pub use telegram::{Call, Failure, TelegramDouble, WebhookInfo, callback_update, message_update};
