@@ -1,0 +1,155 @@
+//! How updates reach the intake: webhook registration, or long polling with a persisted
+//! offset. Both paths store an update durably before it counts as received.
+
+use std::time::Duration;
+
+use teloxide_core::Bot;
+use teloxide_core::prelude::*;
+
+use autoorder_schema::queries::settings::{get_setting, set_setting};
+use autoorder_schema::queries::updates::{UpdateSource, store_update};
+
+use crate::blocking::with_conn;
+use crate::log_targets::BOT;
+use crate::metrics::SourceLabels;
+use crate::services::{IntakeMode, Services};
+use crate::telegram::redact;
+
+/// Setting that keeps the getUpdates offset across restarts.
+pub const POLLING_OFFSET_KEY: &str = "telegram.polling_offset";
+/// Seconds Telegram may hold a getUpdates call open.
+const LONG_POLL_SECONDS: u32 = 25;
+
+/// Decides the intake for this run. `webhook` keeps trying to register; `auto` tries a few
+/// times and falls back to polling; `polling` removes any webhook first (Telegram refuses
+/// getUpdates while one is set).
+pub async fn resolve_intake(services: &Services, bot: &Bot) -> IntakeMode {
+    let tg = &services.settings.telegram;
+    let token = tg.bot_token.expose();
+    let url = tg.webhook_url.clone().filter(|u| !u.is_empty());
+    match (tg.mode, url) {
+        (IntakeMode::Webhook, Some(url)) => {
+            let mut attempt = 0u32;
+            loop {
+                attempt += 1;
+                match register_webhook(bot, &url, tg.webhook_secret.expose()).await {
+                    Ok(()) => return IntakeMode::Webhook,
+                    Err(e) => {
+                        let delay = Duration::from_secs(u64::from(attempt.min(6)) * 5);
+                        log::error!(target: BOT, "setWebhook failed (attempt {attempt}): {}; retrying in {delay:?}", redact(&e, token));
+                        tokio::time::sleep(delay).await;
+                    }
+                }
+            }
+        }
+        (IntakeMode::Auto, Some(url)) => {
+            for attempt in 1..=3u64 {
+                match register_webhook(bot, &url, tg.webhook_secret.expose()).await {
+                    Ok(()) => return IntakeMode::Webhook,
+                    Err(e) => {
+                        log::warn!(target: BOT, "setWebhook failed (attempt {attempt} of 3): {}", redact(&e, token));
+                        if attempt < 3 {
+                            tokio::time::sleep(Duration::from_secs(attempt)).await;
+                        }
+                    }
+                }
+            }
+            log::warn!(target: BOT, "falling back to long polling");
+            start_polling(bot, token).await
+        }
+        _ => start_polling(bot, token).await,
+    }
+}
+
+async fn register_webhook(bot: &Bot, url: &str, secret: &str) -> Result<(), String> {
+    let url = reqwest::Url::parse(url).map_err(|e| format!("TELEGRAM_WEBHOOK_URL: {e}"))?;
+    bot.set_webhook(url).secret_token(secret.to_string()).await.map_err(|e| e.to_string())?;
+    log::info!(target: BOT, "webhook registered");
+    Ok(())
+}
+
+async fn start_polling(bot: &Bot, token: &str) -> IntakeMode {
+    if let Err(e) = bot.delete_webhook().await {
+        log::warn!(target: BOT, "deleteWebhook failed: {}", redact(&e.to_string(), token));
+    }
+    IntakeMode::Polling
+}
+
+#[derive(serde::Deserialize)]
+struct GetUpdatesResponse {
+    ok: bool,
+    #[serde(default)]
+    result: Vec<serde_json::Value>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// One getUpdates round: fetches raw updates (raw, so unknown fields survive into storage),
+/// stores each, then persists the new offset. A crash between storing and persisting the
+/// offset re-fetches updates that are then de-duplicated by `update_id`.
+pub async fn poll_once(services: &Services, client: &reqwest::Client) -> Result<usize, String> {
+    let offset = with_conn(&services.pool, |c| get_setting(c, POLLING_OFFSET_KEY))
+        .await
+        .map_err(|e| e.to_string())?
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
+    let tg = &services.settings.telegram;
+    let url = format!("{}/bot{}/getUpdates", tg.api_url, tg.bot_token.expose());
+    let body = serde_json::json!({ "offset": offset, "timeout": LONG_POLL_SECONDS, "limit": 100 });
+    let response = client
+        .post(url)
+        .json(&body)
+        .timeout(Duration::from_secs(u64::from(LONG_POLL_SECONDS) + 10))
+        .send()
+        .await
+        .map_err(|e| e.without_url().to_string())?;
+    let parsed: GetUpdatesResponse = response.json().await.map_err(|e| e.without_url().to_string())?;
+    if !parsed.ok {
+        return Err(parsed.description.unwrap_or_else(|| "getUpdates failed".to_string()));
+    }
+    let mut next_offset = offset;
+    let mut stored = 0;
+    for update in parsed.result {
+        let Some(update_id) = update.get("update_id").and_then(|v| v.as_i64()) else {
+            log::warn!(target: BOT, "getUpdates returned an update without update_id; skipped");
+            continue;
+        };
+        let chat_id = chat_id_of(&update);
+        let payload = update.to_string();
+        let new = with_conn(&services.pool, move |c| store_update(c, update_id, chat_id, &payload, UpdateSource::Polling))
+            .await
+            .map_err(|e| e.to_string())?;
+        if new {
+            services.metrics.updates_received.get_or_create(&SourceLabels { source: "polling" }).inc();
+            stored += 1;
+        } else {
+            services.metrics.updates_duplicate.inc();
+        }
+        next_offset = next_offset.max(update_id + 1);
+    }
+    if next_offset != offset {
+        let value = next_offset.to_string();
+        with_conn(&services.pool, move |c| set_setting(c, POLLING_OFFSET_KEY, &value)).await.map_err(|e| e.to_string())?;
+    }
+    Ok(stored)
+}
+
+/// The chat an update belongs to, for per-chat ordering.
+pub fn chat_id_of(update: &serde_json::Value) -> Option<i64> {
+    let obj = update.as_object()?;
+    for (key, value) in obj {
+        if key == "update_id" {
+            continue;
+        }
+        if let Some(id) = value.pointer("/chat/id").and_then(|v| v.as_i64()) {
+            return Some(id);
+        }
+        if let Some(id) = value.pointer("/message/chat/id").and_then(|v| v.as_i64()) {
+            return Some(id);
+        }
+        if let Some(id) = value.pointer("/from/id").and_then(|v| v.as_i64()) {
+            return Some(id);
+        }
+    }
+    None
+}

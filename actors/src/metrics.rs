@@ -1,0 +1,133 @@
+//! Process metrics in the Prometheus text format.
+//!
+//! Counters that code increments live in [`Metrics`]; values that already exist elsewhere
+//! (actor states, pool usage) are read at scrape time by collectors, so they can never drift.
+
+use std::sync::Arc;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::Registry as PromRegistry;
+
+use crate::supervisor::{ChildStatus, Registry};
+
+/// Labels of an HTTP request.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    pub route: String,
+    pub status: u16,
+}
+
+/// Labels by update source (`webhook`, `polling`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabels {
+    pub source: &'static str,
+}
+
+/// Labels by outcome (`done`, `retry`, `failed`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: &'static str,
+}
+
+/// Counters shared by the HTTP server and the actors.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// HTTP requests by route and status.
+    pub http_requests: Family<HttpLabels, Counter>,
+    /// New updates stored, by source.
+    pub updates_received: Family<SourceLabels, Counter>,
+    /// Re-deliveries ignored because the update_id was already stored.
+    pub updates_duplicate: Counter,
+    /// Updates handled, by outcome.
+    pub updates_processed: Family<OutcomeLabels, Counter>,
+}
+
+impl Metrics {
+    /// Builds the Prometheus registry: these counters plus collectors over the actor tree
+    /// and the database pool.
+    pub fn registry(self: &Arc<Self>, tree: Registry, pool: autoorder_schema::Pool) -> PromRegistry {
+        let mut r = PromRegistry::with_prefix("autoorder");
+        r.register("http_requests", "HTTP requests by route and status", self.http_requests.clone());
+        r.register("updates_received", "Telegram updates stored, by source", self.updates_received.clone());
+        r.register("updates_duplicate", "Telegram re-deliveries ignored", self.updates_duplicate.clone());
+        r.register("updates_processed", "Telegram updates handled, by outcome", self.updates_processed.clone());
+        r.register_collector(Box::new(ActorTreeCollector { tree }));
+        r.register_collector(Box::new(PoolCollector { pool }));
+        r
+    }
+}
+
+/// Exports each child's restart count and state.
+#[derive(Debug)]
+struct ActorTreeCollector {
+    tree: Registry,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.snapshot()).finish()
+    }
+}
+
+impl Collector for ActorTreeCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let children = self.tree.snapshot();
+        {
+            let mut m = encoder.encode_descriptor(
+                "autoorder_actor_restarts",
+                "Restarts of each supervised actor since the process started",
+                None,
+                MetricType::Counter,
+            )?;
+            for c in &children {
+                let labels = [("actor", c.name)];
+                ConstCounter::new(c.restarts).encode(m.encode_family(&labels)?)?;
+            }
+        }
+        let mut m = encoder.encode_descriptor(
+            "autoorder_actor_state",
+            "1 for the current state of each supervised actor",
+            None,
+            MetricType::Gauge,
+        )?;
+        for c in &children {
+            for state in ChildStatus::ALL {
+                let labels = [("actor", c.name), ("state", state.as_str())];
+                ConstGauge::new(i64::from(c.status == state)).encode(m.encode_family(&labels)?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Exports database pool usage.
+struct PoolCollector {
+    pool: autoorder_schema::Pool,
+}
+
+impl std::fmt::Debug for PoolCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PoolCollector")
+    }
+}
+
+impl Collector for PoolCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let state = self.pool.state();
+        let max = self.pool.max_size();
+        for (name, help, value) in [
+            ("autoorder_db_pool_connections", "Open database connections", state.connections),
+            ("autoorder_db_pool_idle", "Idle database connections", state.idle_connections),
+            ("autoorder_db_pool_max", "Maximum database connections", max),
+        ] {
+            let m = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+            ConstGauge::new(i64::from(value)).encode(m)?;
+        }
+        Ok(())
+    }
+}

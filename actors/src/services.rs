@@ -1,0 +1,117 @@
+//! What every actor is given when it is (re)built: the pool, its settings, the registry,
+//! metrics and the Telegram client. Cheap to clone; holds no state that matters (the
+//! database does).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use autoorder_schema::Pool;
+use autoorder_schema::secret::Secret;
+
+use crate::metrics::Metrics;
+use crate::supervisor::Registry;
+
+/// How updates arrive (SPEC §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntakeMode {
+    Webhook,
+    Polling,
+    Auto,
+}
+
+/// Telegram settings the actors need.
+#[derive(Debug, Clone)]
+pub struct TelegramSettings {
+    /// Bot API base URL without a trailing slash.
+    pub api_url: String,
+    pub bot_token: Secret<String>,
+    /// The owner-alert bot; falls back to `bot_token`.
+    pub owner_bot_token: Option<Secret<String>>,
+    pub mode: IntakeMode,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Secret<String>,
+}
+
+/// Settings the actors need, mapped from the process configuration at boot.
+#[derive(Debug, Clone)]
+pub struct ActorSettings {
+    pub store_name: String,
+    pub timezone: chrono_tz::Tz,
+    pub admin_ids: Vec<i64>,
+    pub owner_ids: Vec<i64>,
+    pub telegram: TelegramSettings,
+    /// How often HealthActor probes the database.
+    pub db_probe_interval: Duration,
+    pub data_dir: PathBuf,
+    pub log_dir: PathBuf,
+}
+
+/// Work the process shell owns but the actors schedule (log rotation lives with logging).
+pub type MaintenanceHook = Arc<dyn Fn() + Send + Sync>;
+
+/// Process-wide state that outlives actor restarts.
+#[derive(Debug, Default)]
+pub struct RuntimeState {
+    shutting_down: AtomicBool,
+    db_probe: RwLock<Option<ProbeResult>>,
+    intake: RwLock<Option<IntakeMode>>,
+}
+
+/// Outcome of the last database probe.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProbeResult {
+    pub ok: bool,
+    pub detail: String,
+    /// Unix milliseconds.
+    pub at: i64,
+}
+
+impl RuntimeState {
+    /// True once SIGTERM arrived: intake refuses new work, readiness fails.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Marks the process as shutting down.
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+    }
+
+    /// The last database probe, if any ran.
+    pub fn db_probe(&self) -> Option<ProbeResult> {
+        self.db_probe.read().ok().and_then(|p| p.clone())
+    }
+
+    pub(crate) fn set_db_probe(&self, probe: ProbeResult) {
+        if let Ok(mut p) = self.db_probe.write() {
+            *p = Some(probe);
+        }
+    }
+
+    /// The intake mode in effect after `auto` was resolved.
+    pub fn intake(&self) -> Option<IntakeMode> {
+        self.intake.read().ok().and_then(|m| *m)
+    }
+
+    pub(crate) fn set_intake(&self, mode: IntakeMode) {
+        if let Ok(mut m) = self.intake.write() {
+            *m = Some(mode);
+        }
+    }
+}
+
+/// Everything an actor factory needs.
+#[derive(Clone)]
+pub struct Services {
+    pub pool: Pool,
+    pub settings: Arc<ActorSettings>,
+    pub registry: Registry,
+    pub metrics: Arc<Metrics>,
+    pub state: Arc<RuntimeState>,
+    /// Identifies this replica in leases and claims.
+    pub instance_id: Arc<str>,
+    /// Daily log housekeeping, run by HealthActor.
+    pub maintenance: MaintenanceHook,
+}

@@ -1,0 +1,176 @@
+//! The supervisor's promises: fresh state after a panic, escalation beyond the intensity,
+//! ordered shutdown, a registry that always points at the live instance.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix::prelude::*;
+use autoorder_actors::supervisor::{
+    Backoff, ChildSpec, ChildStatus, Escalation, Intensity, Registry, Restart, Shutdown, ShutdownTree, SupervisorConfig,
+    start_supervisor,
+};
+use tokio::sync::mpsc;
+
+/// Counts messages; its count starts at zero on every (re)start.
+struct Counter {
+    name: &'static str,
+    count: u32,
+    events: mpsc::UnboundedSender<String>,
+}
+
+impl Actor for Counter {
+    type Context = Context<Self>;
+    fn started(&mut self, _: &mut Self::Context) {
+        let _ = self.events.send(format!("{} started", self.name));
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "u32")]
+struct Inc;
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Boom;
+
+impl Handler<Inc> for Counter {
+    type Result = u32;
+    fn handle(&mut self, _: Inc, _: &mut Self::Context) -> u32 {
+        self.count += 1;
+        self.count
+    }
+}
+
+impl Handler<Boom> for Counter {
+    type Result = ();
+    fn handle(&mut self, _: Boom, _: &mut Self::Context) {
+        panic!("boom in {}", self.name);
+    }
+}
+
+impl Handler<Shutdown> for Counter {
+    type Result = ();
+    fn handle(&mut self, _: Shutdown, ctx: &mut Self::Context) {
+        let _ = self.events.send(format!("{} stopping", self.name));
+        ctx.stop();
+    }
+}
+
+fn spec(name: &'static str, restart: Restart, events: &mpsc::UnboundedSender<String>) -> ChildSpec {
+    let events = events.clone();
+    ChildSpec::new(name, restart, move || Counter { name, count: 0, events: events.clone() })
+}
+
+fn fast_config(max_restarts: u32) -> SupervisorConfig {
+    SupervisorConfig {
+        intensity: Intensity { max_restarts, period: Duration::from_secs(60) },
+        backoff: Backoff {
+            base: Duration::from_millis(1),
+            max: Duration::from_millis(20),
+            healthy_after: Duration::from_secs(60),
+        },
+    }
+}
+
+async fn next_event(rx: &mut mpsc::UnboundedReceiver<String>) -> String {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("event within 10 s").expect("channel open")
+}
+
+fn no_escalation() -> Arc<dyn Fn(Escalation) + Send + Sync> {
+    Arc::new(|e| panic!("unexpected escalation: {e:?}"))
+}
+
+#[actix::test]
+async fn a_panicking_handler_is_restarted_with_fresh_state_and_the_next_message_succeeds() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let registry = Registry::default();
+    let _sup = start_supervisor(vec![spec("a", Restart::Permanent, &tx)], fast_config(5), registry.clone(), no_escalation());
+    assert_eq!(next_event(&mut rx).await, "a started");
+
+    let first = registry.get::<Counter>("a").expect("registered");
+    assert_eq!(first.send(Inc).await.unwrap(), 1);
+    assert_eq!(first.send(Inc).await.unwrap(), 2);
+    // The panic kills the instance: the reply never comes.
+    assert!(first.send(Boom).await.is_err());
+
+    assert_eq!(next_event(&mut rx).await, "a started");
+    let second = registry.get::<Counter>("a").expect("the registry points at the new instance");
+    assert_eq!(second.send(Inc).await.unwrap(), 1, "state is fresh after a restart");
+    let info = registry.snapshot().into_iter().find(|c| c.name == "a").unwrap();
+    assert_eq!(info.restarts, 1);
+    assert_eq!(info.status, ChildStatus::Running);
+    assert!(info.last_exit.unwrap().contains("boom in a"));
+}
+
+#[actix::test]
+async fn a_crash_loop_beyond_the_intensity_escalates() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let registry = Registry::default();
+    let escalations = Arc::new(Mutex::new(Vec::new()));
+    let (esc_tx, mut esc_rx) = mpsc::unbounded_channel();
+    let recorded = escalations.clone();
+    let on_escalate = Arc::new(move |e: Escalation| {
+        recorded.lock().unwrap().push(e.child);
+        let _ = esc_tx.send(());
+    });
+    let _sup = start_supervisor(vec![spec("loop", Restart::Permanent, &tx)], fast_config(3), registry.clone(), on_escalate);
+    assert_eq!(next_event(&mut rx).await, "loop started");
+    for _ in 0..3 {
+        let addr = registry.get::<Counter>("loop").unwrap();
+        let _ = addr.send(Boom).await;
+        assert_eq!(next_event(&mut rx).await, "loop started");
+    }
+    // The fourth crash within the period is one too many.
+    let _ = registry.get::<Counter>("loop").unwrap().send(Boom).await;
+    tokio::time::timeout(Duration::from_secs(10), esc_rx.recv()).await.expect("escalated").unwrap();
+    assert_eq!(*escalations.lock().unwrap(), vec!["loop"]);
+    assert!(registry.any_failed());
+    assert!(registry.get::<Counter>("loop").is_none());
+}
+
+#[actix::test]
+async fn temporary_children_are_not_restarted_and_transient_ones_only_after_a_crash() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let registry = Registry::default();
+    let specs = vec![spec("temp", Restart::Temporary, &tx), spec("trans", Restart::Transient, &tx)];
+    let _sup = start_supervisor(specs, fast_config(5), registry.clone(), no_escalation());
+    assert_eq!(next_event(&mut rx).await, "temp started");
+    assert_eq!(next_event(&mut rx).await, "trans started");
+
+    let _ = registry.get::<Counter>("trans").unwrap().send(Boom).await;
+    assert_eq!(next_event(&mut rx).await, "trans started", "transient restarts after a panic");
+    registry.get::<Counter>("trans").unwrap().send(Shutdown).await.unwrap();
+    assert_eq!(next_event(&mut rx).await, "trans stopping");
+    let _ = registry.get::<Counter>("temp").unwrap().send(Boom).await;
+
+    // Both end up stopped; a restart would have produced a "started" event first.
+    let wait_stopped = async {
+        loop {
+            let s = registry.snapshot();
+            if s.iter().all(|c| c.status == ChildStatus::Stopped) {
+                return s;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    let snapshot = tokio::time::timeout(Duration::from_secs(10), wait_stopped).await.expect("both stop");
+    assert!(snapshot.iter().all(|c| c.restarts <= 1));
+    assert!(rx.try_recv().is_err(), "no restart happened");
+}
+
+#[actix::test]
+async fn shutdown_stops_children_in_reverse_start_order() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let registry = Registry::default();
+    let specs = vec![spec("first", Restart::Permanent, &tx), spec("second", Restart::Permanent, &tx), spec("third", Restart::Permanent, &tx)];
+    let sup = start_supervisor(specs, fast_config(5), registry.clone(), no_escalation());
+    for name in ["first", "second", "third"] {
+        assert_eq!(next_event(&mut rx).await, format!("{name} started"));
+    }
+    sup.addr.send(ShutdownTree { deadline: Duration::from_secs(5) }).await.unwrap();
+    let order: Vec<String> = (0..3).map(|_| rx.try_recv().unwrap()).collect();
+    assert_eq!(order, ["third stopping", "second stopping", "first stopping"]);
+    assert!(registry.snapshot().iter().all(|c| c.status == ChildStatus::Stopped));
+    let mut done = sup.done.clone();
+    tokio::time::timeout(Duration::from_secs(5), done.wait_for(|d| *d)).await.expect("supervisor stopped").unwrap();
+}
