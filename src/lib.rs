@@ -1,4 +1,12 @@
 //! autoorder — the process shell: configuration, logging, HTTP server and boot wiring.
+//!
+//! The library half exists so integration tests and benchmarks can drive the same code the
+//! binary runs.
 
+pub mod boot;
+pub mod cli;
 pub mod config;
+pub mod healthcheck;
+pub mod http;
 pub mod logging;
+pub mod owner_alert;

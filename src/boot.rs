@@ -1,0 +1,244 @@
+//! Boot and shutdown of `autoorder run`: logging, storage, the actor tree and the HTTP
+//! server, in that order; on SIGTERM the reverse.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::sync::mpsc;
+
+use autoorder_actors::log_targets::{APP, MAINTENANCE};
+use autoorder_actors::metrics::Metrics;
+use autoorder_actors::services::{ActorSettings, IntakeMode, RuntimeState, Services, TelegramSettings};
+use autoorder_actors::supervisor::{Escalation, Registry, ShutdownTree, SupervisorConfig};
+use autoorder_schema::{DbTarget, Pool, PoolOptions};
+
+use crate::config::{Config, DatabaseUrl, Secret, TelegramMode, ensure_webhook_secret};
+use crate::http::{self, AppState};
+use crate::logging;
+
+/// Exit code after the supervisor escalated (the orchestrator restarts us).
+pub const EXIT_ESCALATED: i32 = 70;
+/// How long the whole graceful shutdown may take.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(25);
+
+/// Sets up logging for a long-running command: console plus daily files.
+pub fn init_logging(config: &Config, log_config: Option<&Path>) -> anyhow::Result<()> {
+    let config_file = log_config
+        .map(Path::to_path_buf)
+        .or_else(|| Some(PathBuf::from("conf/log4rs.yaml")).filter(|p| p.exists()));
+    let settings = logging::LogSettings {
+        log_dir: config.log_dir.clone(),
+        timezone: config.timezone,
+        config_file,
+        console: true,
+        level: log::LevelFilter::Info,
+    };
+    logging::init(&settings)?;
+    logging::register_secrets(secrets_of(config));
+    Ok(())
+}
+
+/// Every secret value in the configuration, so the log encoder can redact them.
+pub fn secrets_of(config: &Config) -> Vec<String> {
+    let mut out = vec![config.telegram.bot_token.expose().clone()];
+    let opt = |s: &Option<Secret<String>>| s.as_ref().map(|s| s.expose().clone());
+    out.extend(opt(&config.telegram.owner_bot_token));
+    out.extend(opt(&config.telegram.webhook_secret));
+    out.extend(opt(&config.pakasir.api_key));
+    out.extend(opt(&config.pakasir.webhook_secret));
+    out.extend(opt(&config.backup.encryption_password));
+    if let Some(s3) = &config.backup.s3 {
+        out.push(s3.secret_access_key.expose().clone());
+        out.push(s3.access_key_id.expose().clone());
+    }
+    if let DatabaseUrl::Postgres(url) = &config.database
+        && let Some(password) = password_of(url.expose())
+    {
+        out.push(password);
+    }
+    out
+}
+
+fn password_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let userinfo = rest.split_once('@')?.0;
+    Some(userinfo.split_once(':')?.1.to_string()).filter(|p| !p.is_empty())
+}
+
+/// The storage target of a configuration.
+pub fn db_target(config: &Config) -> DbTarget {
+    match &config.database {
+        DatabaseUrl::Sqlite(path) => DbTarget::Sqlite(path.clone()),
+        DatabaseUrl::Postgres(url) => DbTarget::Postgres(url.expose().clone()),
+    }
+}
+
+/// Opens the pool and applies pending migrations, retrying while the database is not
+/// reachable yet (a PostgreSQL pod may start after us).
+pub fn open_and_migrate(config: &Config, patience: Duration) -> anyhow::Result<(DbTarget, Pool)> {
+    let target = db_target(config);
+    let options = PoolOptions {
+        max_size: if target.backend() == autoorder_schema::Backend::Sqlite { 8 } else { 12 },
+        ..PoolOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let attempt = autoorder_schema::open_pool(&target, &options).and_then(|pool| {
+            let applied = autoorder_schema::migrations::run_migrations(&pool, &target)?;
+            Ok((pool, applied))
+        });
+        match attempt {
+            Ok((pool, applied)) => {
+                for version in &applied {
+                    log::info!(target: APP, "applied migration {version}");
+                }
+                return Ok((target, pool));
+            }
+            Err(e) if e.is_unavailable() && started.elapsed() < patience => {
+                log::warn!(target: APP, "database not reachable yet ({e}); retrying in {delay:?}");
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(e).context("opening the database"),
+        }
+    }
+}
+
+fn actor_settings(config: &Config, webhook_secret: Secret<String>) -> ActorSettings {
+    ActorSettings {
+        store_name: config.store_name.clone(),
+        timezone: config.timezone,
+        admin_ids: config.telegram.admin_ids.clone(),
+        owner_ids: config.telegram.owner_ids.clone(),
+        telegram: TelegramSettings {
+            api_url: config.telegram.api_url.clone(),
+            bot_token: config.telegram.bot_token.clone(),
+            owner_bot_token: config.telegram.owner_bot_token.clone(),
+            mode: match config.telegram.mode {
+                TelegramMode::Webhook => IntakeMode::Webhook,
+                TelegramMode::Polling => IntakeMode::Polling,
+                TelegramMode::Auto => IntakeMode::Auto,
+            },
+            webhook_url: config.telegram.webhook_url.clone(),
+            webhook_secret,
+        },
+        db_probe_interval: Duration::from_secs(15),
+        data_dir: config.data_dir.clone(),
+        log_dir: config.log_dir.clone(),
+    }
+}
+
+fn instance_id() -> String {
+    use rand::Rng;
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "local".to_string());
+    format!("{host}-{}-{:04x}", std::process::id(), rand::rng().random::<u16>())
+}
+
+/// `autoorder run`. Returns the process exit code.
+pub fn run(config: Config) -> anyhow::Result<i32> {
+    let webhook_secret = ensure_webhook_secret(&config).context("preparing TELEGRAM_WEBHOOK_SECRET")?;
+    logging::register_secrets([webhook_secret.expose().clone()]);
+    let (_target, pool) = open_and_migrate(&config, Duration::from_secs(60))?;
+    let listener = TcpListener::bind(config.http_addr)
+        .with_context(|| format!("HTTP_ADDR: cannot listen on {}", config.http_addr))?;
+    let local_addr = listener.local_addr()?;
+    let config = Arc::new(config);
+    let system = actix::System::new();
+    system.block_on(serve(config, pool, webhook_secret, listener, local_addr))
+}
+
+async fn serve(
+    config: Arc<Config>,
+    pool: Pool,
+    webhook_secret: Secret<String>,
+    listener: TcpListener,
+    local_addr: std::net::SocketAddr,
+) -> anyhow::Result<i32> {
+    let metrics = Arc::new(Metrics::default());
+    let registry = Registry::default();
+    let state = Arc::new(RuntimeState::default());
+    let maintenance = {
+        let (log_dir, tz, keep) = (config.log_dir.clone(), config.timezone, config.log_retention_days);
+        Arc::new(move || match logging::run_maintenance(&log_dir, logging::local_today(tz), keep) {
+            Ok(r) => log::info!(
+                target: MAINTENANCE,
+                "logs: {} compressed, {} deleted, {} bytes freed",
+                r.compressed,
+                r.deleted,
+                r.bytes_freed
+            ),
+            Err(e) => log::error!(target: MAINTENANCE, "log maintenance failed: {e}"),
+        })
+    };
+    let services = Services {
+        pool: pool.clone(),
+        settings: Arc::new(actor_settings(&config, webhook_secret.clone())),
+        registry: registry.clone(),
+        metrics: metrics.clone(),
+        state: state.clone(),
+        instance_id: instance_id().into(),
+        maintenance,
+    };
+
+    let (escalated_tx, mut escalated_rx) = mpsc::unbounded_channel::<Escalation>();
+    let on_escalate = Arc::new(move |e: Escalation| {
+        let _ = escalated_tx.send(e);
+    });
+    let tree = autoorder_actors::tree::start_tree(&services, SupervisorConfig::default(), on_escalate);
+
+    let app = Arc::new(AppState {
+        pool: pool.clone(),
+        state: state.clone(),
+        registry: registry.clone(),
+        prometheus: metrics.registry(registry.clone(), pool.clone()),
+        metrics,
+        webhook_secret,
+    });
+    let webhook_path = config.telegram.webhook_path();
+    let server = http::server(app, webhook_path.clone(), listener)?;
+    let server_handle = server.handle();
+    let server_task = actix::spawn(server);
+    log::info!(target: APP, "autoorder {} listening on {local_addr} (webhook path {webhook_path})", env!("CARGO_PKG_VERSION"));
+
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut tree_done = tree.done.clone();
+    let exit_code = tokio::select! {
+        _ = sigterm.recv() => { log::info!(target: APP, "SIGTERM: shutting down"); 0 }
+        _ = tokio::signal::ctrl_c() => { log::info!(target: APP, "interrupt: shutting down"); 0 }
+        Some(e) = escalated_rx.recv() => {
+            let text = format!("⚠️ {} gagal berulang kali dan proses dimulai ulang: {}", e.child, e.reason);
+            log::error!(target: APP, "escalation: actor {} failed beyond its restart intensity: {}", e.child, e.reason);
+            let reached = crate::owner_alert::send_direct(&config, &text, Duration::from_secs(5)).await;
+            log::error!(target: APP, "owner alert sent to {reached} owner(s); exiting with code {EXIT_ESCALATED}");
+            EXIT_ESCALATED
+        }
+        _ = tree_done.wait_for(|d| *d) => {
+            log::error!(target: APP, "the actor tree stopped unexpectedly");
+            EXIT_ESCALATED
+        }
+    };
+
+    // Ordered shutdown: refuse new work, let in-flight requests finish, stop actors in
+    // reverse start order, all within the deadline.
+    state.begin_shutdown();
+    let shutdown = async {
+        server_handle.stop(true).await;
+        let _ = tree.addr.send(ShutdownTree { deadline: SHUTDOWN_DEADLINE - Duration::from_secs(5) }).await;
+        let _ = server_task.await;
+    };
+    if tokio::time::timeout(SHUTDOWN_DEADLINE, shutdown).await.is_err() {
+        log::warn!(target: APP, "shutdown deadline passed; exiting anyway");
+    }
+    log::info!(target: APP, "stopped");
+    log::logger().flush();
+    Ok(exit_code)
+}

@@ -1,0 +1,47 @@
+//! Command line (clap).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// autoorder — Telegram auto-order shop bot runtime.
+#[derive(Debug, Parser)]
+#[command(name = "autoorder", version, about)]
+pub struct Cli {
+    /// Optional TOML configuration file; environment variables win over it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// log4rs YAML file (default: conf/log4rs.yaml when it exists, else built-in).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the bot: migrate, start the actor tree and the HTTP server.
+    Run,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Probe the dependencies once; exit 0 ok, 1 degraded, 2 failing (for cron or a container
+    /// HEALTHCHECK).
+    Healthcheck {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `autoorder config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration, reporting every problem at once.
+    Check,
+}
