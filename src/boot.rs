@@ -11,7 +11,9 @@ use tokio::sync::mpsc;
 
 use autoorder_actors::log_targets::{APP, MAINTENANCE};
 use autoorder_actors::metrics::Metrics;
-use autoorder_actors::services::{ActorSettings, IntakeMode, RuntimeState, Services, TelegramSettings};
+use autoorder_actors::services::{
+    ActorSettings, IntakeMode, RuntimeState, Services, TelegramSettings,
+};
 use autoorder_actors::supervisor::{Escalation, Registry, ShutdownTree, SupervisorConfig};
 use autoorder_schema::{DbTarget, Pool, PoolOptions};
 
@@ -81,7 +83,11 @@ pub fn db_target(config: &Config) -> DbTarget {
 pub fn open_and_migrate(config: &Config, patience: Duration) -> anyhow::Result<(DbTarget, Pool)> {
     let target = db_target(config);
     let options = PoolOptions {
-        max_size: if target.backend() == autoorder_schema::Backend::Sqlite { 8 } else { 12 },
+        max_size: if target.backend() == autoorder_schema::Backend::Sqlite {
+            8
+        } else {
+            12
+        },
         ..PoolOptions::default()
     };
     let started = std::time::Instant::now();
@@ -140,14 +146,53 @@ fn instance_id() -> String {
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "local".to_string());
-    format!("{host}-{}-{:04x}", std::process::id(), rand::rng().random::<u16>())
+    format!(
+        "{host}-{}-{:04x}",
+        std::process::id(),
+        rand::rng().random::<u16>()
+    )
+}
+
+/// A SQLite store serves exactly one process. The lock file makes a second `autoorder run`
+/// on the same file refuse to start, and proves that claims left in the database at boot
+/// belong to a process that died, so they can be released at once instead of timing out.
+fn lock_single_instance(target: &DbTarget) -> anyhow::Result<Option<std::fs::File>> {
+    let DbTarget::Sqlite(path) = target else {
+        return Ok(None);
+    };
+    let lock_path = path.with_extension("instance.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("opening {}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another autoorder process is already running on {} (SQLite allows one instance; use PostgreSQL for several replicas)",
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", lock_path.display()))
+        }
+    }
 }
 
 /// `autoorder run`. Returns the process exit code.
 pub fn run(config: Config) -> anyhow::Result<i32> {
-    let webhook_secret = ensure_webhook_secret(&config).context("preparing TELEGRAM_WEBHOOK_SECRET")?;
+    let webhook_secret =
+        ensure_webhook_secret(&config).context("preparing TELEGRAM_WEBHOOK_SECRET")?;
     logging::register_secrets([webhook_secret.expose().clone()]);
-    let (_target, pool) = open_and_migrate(&config, Duration::from_secs(60))?;
+    let _instance_lock = lock_single_instance(&db_target(&config))?;
+    let (target, pool) = open_and_migrate(&config, Duration::from_secs(60))?;
+    if target.backend() == autoorder_schema::Backend::Sqlite {
+        let mut conn = autoorder_schema::checkout(&pool)?;
+        let released = autoorder_schema::queries::updates::release_all_update_claims(&mut conn)?;
+        if released > 0 {
+            log::info!(target: APP, "released {released} update claim(s) left by a previous process");
+        }
+    }
     let listener = TcpListener::bind(config.http_addr)
         .with_context(|| format!("HTTP_ADDR: cannot listen on {}", config.http_addr))?;
     let local_addr = listener.local_addr()?;
@@ -167,17 +212,23 @@ async fn serve(
     let registry = Registry::default();
     let state = Arc::new(RuntimeState::default());
     let maintenance = {
-        let (log_dir, tz, keep) = (config.log_dir.clone(), config.timezone, config.log_retention_days);
-        Arc::new(move || match logging::run_maintenance(&log_dir, logging::local_today(tz), keep) {
-            Ok(r) => log::info!(
-                target: MAINTENANCE,
-                "logs: {} compressed, {} deleted, {} bytes freed",
-                r.compressed,
-                r.deleted,
-                r.bytes_freed
-            ),
-            Err(e) => log::error!(target: MAINTENANCE, "log maintenance failed: {e}"),
-        })
+        let (log_dir, tz, keep) = (
+            config.log_dir.clone(),
+            config.timezone,
+            config.log_retention_days,
+        );
+        Arc::new(
+            move || match logging::run_maintenance(&log_dir, logging::local_today(tz), keep) {
+                Ok(r) => log::info!(
+                    target: MAINTENANCE,
+                    "logs: {} compressed, {} deleted, {} bytes freed",
+                    r.compressed,
+                    r.deleted,
+                    r.bytes_freed
+                ),
+                Err(e) => log::error!(target: MAINTENANCE, "log maintenance failed: {e}"),
+            },
+        )
     };
     let services = Services {
         pool: pool.clone(),
@@ -193,7 +244,8 @@ async fn serve(
     let on_escalate = Arc::new(move |e: Escalation| {
         let _ = escalated_tx.send(e);
     });
-    let tree = autoorder_actors::tree::start_tree(&services, SupervisorConfig::default(), on_escalate);
+    let tree =
+        autoorder_actors::tree::start_tree(&services, SupervisorConfig::default(), on_escalate);
 
     let app = Arc::new(AppState {
         pool: pool.clone(),
@@ -232,10 +284,18 @@ async fn serve(
     state.begin_shutdown();
     let shutdown = async {
         server_handle.stop(true).await;
-        let _ = tree.addr.send(ShutdownTree { deadline: SHUTDOWN_DEADLINE - Duration::from_secs(5) }).await;
+        let _ = tree
+            .addr
+            .send(ShutdownTree {
+                deadline: SHUTDOWN_DEADLINE - Duration::from_secs(5),
+            })
+            .await;
         let _ = server_task.await;
     };
-    if tokio::time::timeout(SHUTDOWN_DEADLINE, shutdown).await.is_err() {
+    if tokio::time::timeout(SHUTDOWN_DEADLINE, shutdown)
+        .await
+        .is_err()
+    {
         log::warn!(target: APP, "shutdown deadline passed; exiting anyway");
     }
     log::info!(target: APP, "stopped");

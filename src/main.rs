@@ -20,26 +20,33 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Config { command: ConfigCommand::Check } => {
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
             println!("configuration OK");
             println!("  store:     {}", config.store_name);
             println!("  mode:      {:?}", config.telegram.mode);
-            println!("  database:  {}", match &config.database {
-                autoorder::config::DatabaseUrl::Sqlite(p) => format!("SQLite {}", p.display()),
-                autoorder::config::DatabaseUrl::Postgres(_) => "PostgreSQL".to_string(),
-            });
+            println!(
+                "  database:  {}",
+                match &config.database {
+                    autoorder::config::DatabaseUrl::Sqlite(p) => format!("SQLite {}", p.display()),
+                    autoorder::config::DatabaseUrl::Postgres(_) => "PostgreSQL".to_string(),
+                }
+            );
             println!("  http:      {}", config.http_addr);
             println!("  webhook:   {}", config.telegram.webhook_path());
             println!("  timezone:  {}", config.timezone);
             Ok(0)
         }
-        Command::Migrate => autoorder::boot::init_logging(&config, cli.log_config.as_deref()).and_then(|()| {
-            let (_, pool) = autoorder::boot::open_and_migrate(&config, std::time::Duration::from_secs(30))?;
-            let mut conn = autoorder_schema::checkout(&pool)?;
-            let pending = autoorder_schema::migrations::pending_migrations(&mut conn)?;
-            println!("database is up to date ({} pending)", pending.len());
-            Ok(0)
-        }),
+        Command::Migrate => autoorder::boot::init_logging(&config, cli.log_config.as_deref())
+            .and_then(|()| {
+                let (_, pool) =
+                    autoorder::boot::open_and_migrate(&config, std::time::Duration::from_secs(30))?;
+                let mut conn = autoorder_schema::checkout(&pool)?;
+                let pending = autoorder_schema::migrations::pending_migrations(&mut conn)?;
+                println!("database is up to date ({} pending)", pending.len());
+                Ok(0)
+            }),
         Command::Healthcheck { json } => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -47,7 +54,10 @@ fn main() -> ExitCode {
             .map(|rt| {
                 let report = rt.block_on(autoorder::healthcheck::probe(&config));
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&report).unwrap_or_default()
+                    );
                 } else {
                     print!("{}", autoorder::healthcheck::render_table(&report));
                 }

@@ -11,7 +11,11 @@ use crate::config::Config;
 /// Sends `text` to every owner through the owner bot (falling back to the main bot), prefixed
 /// with the store name. Best effort within `timeout`; returns how many owners were reached.
 pub async fn send_direct(config: &Config, text: &str, timeout: Duration) -> usize {
-    let token = config.telegram.owner_bot_token.as_ref().unwrap_or(&config.telegram.bot_token);
+    let token = config
+        .telegram
+        .owner_bot_token
+        .as_ref()
+        .unwrap_or(&config.telegram.bot_token);
     let Ok(bot) = autoorder_actors::telegram::bot(&config.telegram.api_url, token.expose()) else {
         return 0;
     };

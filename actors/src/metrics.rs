@@ -50,12 +50,32 @@ pub struct Metrics {
 impl Metrics {
     /// Builds the Prometheus registry: these counters plus collectors over the actor tree
     /// and the database pool.
-    pub fn registry(self: &Arc<Self>, tree: Registry, pool: autoorder_schema::Pool) -> PromRegistry {
+    pub fn registry(
+        self: &Arc<Self>,
+        tree: Registry,
+        pool: autoorder_schema::Pool,
+    ) -> PromRegistry {
         let mut r = PromRegistry::with_prefix("autoorder");
-        r.register("http_requests", "HTTP requests by route and status", self.http_requests.clone());
-        r.register("updates_received", "Telegram updates stored, by source", self.updates_received.clone());
-        r.register("updates_duplicate", "Telegram re-deliveries ignored", self.updates_duplicate.clone());
-        r.register("updates_processed", "Telegram updates handled, by outcome", self.updates_processed.clone());
+        r.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            self.http_requests.clone(),
+        );
+        r.register(
+            "updates_received",
+            "Telegram updates stored, by source",
+            self.updates_received.clone(),
+        );
+        r.register(
+            "updates_duplicate",
+            "Telegram re-deliveries ignored",
+            self.updates_duplicate.clone(),
+        );
+        r.register(
+            "updates_processed",
+            "Telegram updates handled, by outcome",
+            self.updates_processed.clone(),
+        );
         r.register_collector(Box::new(ActorTreeCollector { tree }));
         r.register_collector(Box::new(PoolCollector { pool }));
         r
@@ -121,8 +141,16 @@ impl Collector for PoolCollector {
         let state = self.pool.state();
         let max = self.pool.max_size();
         for (name, help, value) in [
-            ("autoorder_db_pool_connections", "Open database connections", state.connections),
-            ("autoorder_db_pool_idle", "Idle database connections", state.idle_connections),
+            (
+                "autoorder_db_pool_connections",
+                "Open database connections",
+                state.connections,
+            ),
+            (
+                "autoorder_db_pool_idle",
+                "Idle database connections",
+                state.idle_connections,
+            ),
             ("autoorder_db_pool_max", "Maximum database connections", max),
         ] {
             let m = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;

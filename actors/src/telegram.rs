@@ -8,7 +8,8 @@ use teloxide_core::Bot;
 /// Builds a client for `token` against `api_url` (no trailing slash). The HTTP timeout
 /// leaves room for long polling.
 pub fn bot(api_url: &str, token: &str) -> Result<Bot, String> {
-    let url = reqwest::Url::parse(api_url).map_err(|e| format!("TELEGRAM_API_URL is not a URL: {e}"))?;
+    let url =
+        reqwest::Url::parse(api_url).map_err(|e| format!("TELEGRAM_API_URL is not a URL: {e}"))?;
     let client = teloxide_core::net::default_reqwest_settings()
         .timeout(Duration::from_secs(40))
         .build()

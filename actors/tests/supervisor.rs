@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use autoorder_actors::supervisor::{
-    Backoff, ChildSpec, ChildStatus, Escalation, Intensity, Registry, Restart, Shutdown, ShutdownTree, SupervisorConfig,
-    start_supervisor,
+    Backoff, ChildSpec, ChildStatus, Escalation, Intensity, Registry, Restart, Shutdown,
+    ShutdownTree, SupervisorConfig, start_supervisor,
 };
 use tokio::sync::mpsc;
 
@@ -58,12 +58,19 @@ impl Handler<Shutdown> for Counter {
 
 fn spec(name: &'static str, restart: Restart, events: &mpsc::UnboundedSender<String>) -> ChildSpec {
     let events = events.clone();
-    ChildSpec::new(name, restart, move || Counter { name, count: 0, events: events.clone() })
+    ChildSpec::new(name, restart, move || Counter {
+        name,
+        count: 0,
+        events: events.clone(),
+    })
 }
 
 fn fast_config(max_restarts: u32) -> SupervisorConfig {
     SupervisorConfig {
-        intensity: Intensity { max_restarts, period: Duration::from_secs(60) },
+        intensity: Intensity {
+            max_restarts,
+            period: Duration::from_secs(60),
+        },
         backoff: Backoff {
             base: Duration::from_millis(1),
             max: Duration::from_millis(20),
@@ -73,7 +80,10 @@ fn fast_config(max_restarts: u32) -> SupervisorConfig {
 }
 
 async fn next_event(rx: &mut mpsc::UnboundedReceiver<String>) -> String {
-    tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("event within 10 s").expect("channel open")
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("event within 10 s")
+        .expect("channel open")
 }
 
 fn no_escalation() -> Arc<dyn Fn(Escalation) + Send + Sync> {
@@ -84,7 +94,12 @@ fn no_escalation() -> Arc<dyn Fn(Escalation) + Send + Sync> {
 async fn a_panicking_handler_is_restarted_with_fresh_state_and_the_next_message_succeeds() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let registry = Registry::default();
-    let _sup = start_supervisor(vec![spec("a", Restart::Permanent, &tx)], fast_config(5), registry.clone(), no_escalation());
+    let _sup = start_supervisor(
+        vec![spec("a", Restart::Permanent, &tx)],
+        fast_config(5),
+        registry.clone(),
+        no_escalation(),
+    );
     assert_eq!(next_event(&mut rx).await, "a started");
 
     let first = registry.get::<Counter>("a").expect("registered");
@@ -94,9 +109,19 @@ async fn a_panicking_handler_is_restarted_with_fresh_state_and_the_next_message_
     assert!(first.send(Boom).await.is_err());
 
     assert_eq!(next_event(&mut rx).await, "a started");
-    let second = registry.get::<Counter>("a").expect("the registry points at the new instance");
-    assert_eq!(second.send(Inc).await.unwrap(), 1, "state is fresh after a restart");
-    let info = registry.snapshot().into_iter().find(|c| c.name == "a").unwrap();
+    let second = registry
+        .get::<Counter>("a")
+        .expect("the registry points at the new instance");
+    assert_eq!(
+        second.send(Inc).await.unwrap(),
+        1,
+        "state is fresh after a restart"
+    );
+    let info = registry
+        .snapshot()
+        .into_iter()
+        .find(|c| c.name == "a")
+        .unwrap();
     assert_eq!(info.restarts, 1);
     assert_eq!(info.status, ChildStatus::Running);
     assert!(info.last_exit.unwrap().contains("boom in a"));
@@ -113,7 +138,12 @@ async fn a_crash_loop_beyond_the_intensity_escalates() {
         recorded.lock().unwrap().push(e.child);
         let _ = esc_tx.send(());
     });
-    let _sup = start_supervisor(vec![spec("loop", Restart::Permanent, &tx)], fast_config(3), registry.clone(), on_escalate);
+    let _sup = start_supervisor(
+        vec![spec("loop", Restart::Permanent, &tx)],
+        fast_config(3),
+        registry.clone(),
+        on_escalate,
+    );
     assert_eq!(next_event(&mut rx).await, "loop started");
     for _ in 0..3 {
         let addr = registry.get::<Counter>("loop").unwrap();
@@ -122,7 +152,10 @@ async fn a_crash_loop_beyond_the_intensity_escalates() {
     }
     // The fourth crash within the period is one too many.
     let _ = registry.get::<Counter>("loop").unwrap().send(Boom).await;
-    tokio::time::timeout(Duration::from_secs(10), esc_rx.recv()).await.expect("escalated").unwrap();
+    tokio::time::timeout(Duration::from_secs(10), esc_rx.recv())
+        .await
+        .expect("escalated")
+        .unwrap();
     assert_eq!(*escalations.lock().unwrap(), vec!["loop"]);
     assert!(registry.any_failed());
     assert!(registry.get::<Counter>("loop").is_none());
@@ -132,14 +165,26 @@ async fn a_crash_loop_beyond_the_intensity_escalates() {
 async fn temporary_children_are_not_restarted_and_transient_ones_only_after_a_crash() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let registry = Registry::default();
-    let specs = vec![spec("temp", Restart::Temporary, &tx), spec("trans", Restart::Transient, &tx)];
+    let specs = vec![
+        spec("temp", Restart::Temporary, &tx),
+        spec("trans", Restart::Transient, &tx),
+    ];
     let _sup = start_supervisor(specs, fast_config(5), registry.clone(), no_escalation());
     assert_eq!(next_event(&mut rx).await, "temp started");
     assert_eq!(next_event(&mut rx).await, "trans started");
 
     let _ = registry.get::<Counter>("trans").unwrap().send(Boom).await;
-    assert_eq!(next_event(&mut rx).await, "trans started", "transient restarts after a panic");
-    registry.get::<Counter>("trans").unwrap().send(Shutdown).await.unwrap();
+    assert_eq!(
+        next_event(&mut rx).await,
+        "trans started",
+        "transient restarts after a panic"
+    );
+    registry
+        .get::<Counter>("trans")
+        .unwrap()
+        .send(Shutdown)
+        .await
+        .unwrap();
     assert_eq!(next_event(&mut rx).await, "trans stopping");
     let _ = registry.get::<Counter>("temp").unwrap().send(Boom).await;
 
@@ -153,7 +198,9 @@ async fn temporary_children_are_not_restarted_and_transient_ones_only_after_a_cr
             tokio::task::yield_now().await;
         }
     };
-    let snapshot = tokio::time::timeout(Duration::from_secs(10), wait_stopped).await.expect("both stop");
+    let snapshot = tokio::time::timeout(Duration::from_secs(10), wait_stopped)
+        .await
+        .expect("both stop");
     assert!(snapshot.iter().all(|c| c.restarts <= 1));
     assert!(rx.try_recv().is_err(), "no restart happened");
 }
@@ -162,15 +209,35 @@ async fn temporary_children_are_not_restarted_and_transient_ones_only_after_a_cr
 async fn shutdown_stops_children_in_reverse_start_order() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let registry = Registry::default();
-    let specs = vec![spec("first", Restart::Permanent, &tx), spec("second", Restart::Permanent, &tx), spec("third", Restart::Permanent, &tx)];
+    let specs = vec![
+        spec("first", Restart::Permanent, &tx),
+        spec("second", Restart::Permanent, &tx),
+        spec("third", Restart::Permanent, &tx),
+    ];
     let sup = start_supervisor(specs, fast_config(5), registry.clone(), no_escalation());
     for name in ["first", "second", "third"] {
         assert_eq!(next_event(&mut rx).await, format!("{name} started"));
     }
-    sup.addr.send(ShutdownTree { deadline: Duration::from_secs(5) }).await.unwrap();
+    sup.addr
+        .send(ShutdownTree {
+            deadline: Duration::from_secs(5),
+        })
+        .await
+        .unwrap();
     let order: Vec<String> = (0..3).map(|_| rx.try_recv().unwrap()).collect();
-    assert_eq!(order, ["third stopping", "second stopping", "first stopping"]);
-    assert!(registry.snapshot().iter().all(|c| c.status == ChildStatus::Stopped));
+    assert_eq!(
+        order,
+        ["third stopping", "second stopping", "first stopping"]
+    );
+    assert!(
+        registry
+            .snapshot()
+            .iter()
+            .all(|c| c.status == ChildStatus::Stopped)
+    );
     let mut done = sup.done.clone();
-    tokio::time::timeout(Duration::from_secs(5), done.wait_for(|d| *d)).await.expect("supervisor stopped").unwrap();
+    tokio::time::timeout(Duration::from_secs(5), done.wait_for(|d| *d))
+        .await
+        .expect("supervisor stopped")
+        .unwrap();
 }

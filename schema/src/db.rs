@@ -83,7 +83,10 @@ pub struct PoolOptions {
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        PoolOptions { max_size: 8, connection_timeout: Duration::from_secs(5) }
+        PoolOptions {
+            max_size: 8,
+            connection_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -151,7 +154,8 @@ fn redact_url_error(message: &str) -> String {
 /// Checks a connection out, mapping pool exhaustion or an unreachable server to
 /// [`StoreError::Unavailable`] so callers can answer 503 and let Telegram re-deliver.
 pub fn checkout(pool: &Pool) -> Result<PooledConn, StoreError> {
-    pool.get().map_err(|e| StoreError::Unavailable(redact_url_error(&e.to_string())))
+    pool.get()
+        .map_err(|e| StoreError::Unavailable(redact_url_error(&e.to_string())))
 }
 
 /// The backend of a live connection.
@@ -181,7 +185,9 @@ where
                 }
                 Err(e) => {
                     // The original error matters more than a failed rollback.
-                    let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+                    let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(
+                        conn,
+                    );
                     Err(e)
                 }
             }

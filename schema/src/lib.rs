@@ -12,5 +12,8 @@ pub mod secret;
 pub mod tables;
 pub mod testing;
 
-pub use db::{Backend, DbConnection, DbTarget, Pool, PoolOptions, PooledConn, checkout, now_ms, open_pool, write_tx};
+pub use db::{
+    Backend, DbConnection, DbTarget, Pool, PoolOptions, PooledConn, checkout, now_ms, open_pool,
+    write_tx,
+};
 pub use error::StoreError;

@@ -50,7 +50,8 @@ pub fn run_migrations(pool: &Pool, target: &DbTarget) -> Result<Vec<String>, Sto
                 .run_pending_migrations(POSTGRES)
                 .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>())
                 .map_err(migration_error);
-            let unlock = c.batch_execute(&format!("SELECT pg_advisory_unlock({PG_MIGRATION_LOCK})"));
+            let unlock =
+                c.batch_execute(&format!("SELECT pg_advisory_unlock({PG_MIGRATION_LOCK})"));
             let applied = result?;
             unlock?;
             Ok(applied)
@@ -78,9 +79,9 @@ pub fn run_migrations(pool: &Pool, target: &DbTarget) -> Result<Vec<String>, Sto
             let _ = lock.unlock();
             applied
         }
-        (DbConnection::Sqlite(_), DbTarget::Postgres(_)) => {
-            Err(StoreError::Migration("pool and target disagree on the backend".into()))
-        }
+        (DbConnection::Sqlite(_), DbTarget::Postgres(_)) => Err(StoreError::Migration(
+            "pool and target disagree on the backend".into(),
+        )),
     }
 }
 

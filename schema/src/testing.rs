@@ -32,7 +32,8 @@ mod tempfile_dir {
 
     impl TempDir {
         pub fn new() -> std::io::Result<TempDir> {
-            let path = std::env::temp_dir().join(format!("autoorder-test-{}", super::unique_suffix()));
+            let path =
+                std::env::temp_dir().join(format!("autoorder-test-{}", super::unique_suffix()));
             std::fs::create_dir_all(&path)?;
             Ok(TempDir(path))
         }
@@ -61,7 +62,11 @@ impl TestDatabase {
             Backend::Sqlite => {
                 let dir = tempfile_dir::TempDir::new().expect("creating a temp dir for SQLite");
                 let target = DbTarget::Sqlite(dir.path().join("autoorder.db"));
-                TestDatabase { target, pg_name: None, _dir: Some(dir) }
+                TestDatabase {
+                    target,
+                    pg_name: None,
+                    _dir: Some(dir),
+                }
             }
             Backend::Postgres => {
                 let admin = admin_url();
@@ -72,9 +77,14 @@ impl TestDatabase {
                          Run the README's test command (tests/run.sh), which starts or installs one."
                     )
                 });
-                conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("CREATE DATABASE");
+                conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("CREATE DATABASE");
                 let url = with_database(&admin, &name);
-                TestDatabase { target: DbTarget::Postgres(url), pg_name: Some(name), _dir: None }
+                TestDatabase {
+                    target: DbTarget::Postgres(url),
+                    pg_name: Some(name),
+                    _dir: None,
+                }
             }
         }
     }
@@ -144,4 +154,11 @@ macro_rules! both_backends {
             fn postgres() { run($crate::db::Backend::Postgres) }
         }
     };
+}
+
+/// Runs SQL as the PostgreSQL admin (tests that make a database go away and come back).
+pub fn admin_execute(sql: &str) -> Result<(), diesel::result::Error> {
+    let mut conn = diesel::PgConnection::establish(&admin_url())
+        .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
+    conn.batch_execute(sql)
 }

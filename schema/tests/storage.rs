@@ -7,7 +7,8 @@ use autoorder_schema::queries::audit::{ActorKind, AuditEntry, append_audit};
 use autoorder_schema::queries::leases::{lease_holder, release_lease, try_acquire_lease};
 use autoorder_schema::queries::settings::{get_setting, set_setting};
 use autoorder_schema::queries::updates::{
-    UpdateSource, claim_pending_updates, find_update, mark_update_done, mark_update_failed, store_update,
+    UpdateSource, claim_pending_updates, find_update, mark_update_done, mark_update_failed,
+    store_update,
 };
 use autoorder_schema::tables::ALL_TABLES;
 use autoorder_schema::testing::TestDatabase;
@@ -145,13 +146,20 @@ both_backends! {
 #[test]
 fn backends_have_the_same_migrations() {
     let names = |dir: &str| {
-        let mut v: Vec<String> = std::fs::read_dir(format!("{}/../migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut v: Vec<String> = std::fs::read_dir(format!(
+            "{}/../migrations/{dir}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
         v.sort();
         v
     };
-    assert_eq!(names("postgres"), names("sqlite"), "every change exists for both backends");
+    assert_eq!(
+        names("postgres"),
+        names("sqlite"),
+        "every change exists for both backends"
+    );
     let _ = Backend::Sqlite;
 }

@@ -17,7 +17,11 @@ pub async fn live(app: web::Data<AppState>) -> HttpResponse {
     let actors = app.registry.snapshot();
     let failed = app.registry.any_failed();
     let body = json!({ "status": if failed { "failing" } else { "ok" }, "actors": actors });
-    if failed { HttpResponse::ServiceUnavailable().json(body) } else { HttpResponse::Ok().json(body) }
+    if failed {
+        HttpResponse::ServiceUnavailable().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    }
 }
 
 /// Readiness: database reachable, migrations applied, not shutting down.
@@ -30,7 +34,10 @@ pub async fn ready(app: web::Data<AppState>) -> HttpResponse {
     });
     let (database, migrations) = match tokio::time::timeout(Duration::from_secs(3), db).await {
         Ok(Ok(Ok(pending))) if pending.is_empty() => (check(true, "ok"), check(true, "up to date")),
-        Ok(Ok(Ok(pending))) => (check(true, "ok"), check(false, &format!("{} pending", pending.len()))),
+        Ok(Ok(Ok(pending))) => (
+            check(true, "ok"),
+            check(false, &format!("{} pending", pending.len())),
+        ),
         Ok(Ok(Err(e))) => (check(false, &e.to_string()), check(false, "unknown")),
         Ok(Err(e)) => (check(false, &e.to_string()), check(false, "unknown")),
         Err(_) => (check(false, "timed out after 3 s"), check(false, "unknown")),
@@ -47,7 +54,11 @@ pub async fn ready(app: web::Data<AppState>) -> HttpResponse {
         "intake": app.state.intake().map(|m| format!("{m:?}").to_lowercase()),
         "actors": app.registry.snapshot(),
     });
-    if ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+    if ok {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
 }
 
 fn check(ok: bool, detail: &str) -> serde_json::Value {

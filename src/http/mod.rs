@@ -65,11 +65,16 @@ async fn count_requests(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_string());
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_string());
     let app = req.app_data::<web::Data<AppState>>().cloned();
     let response = next.call(req).await?;
     if let Some(app) = app {
-        let labels = HttpLabels { route, status: response.status().as_u16() };
+        let labels = HttpLabels {
+            route,
+            status: response.status().as_u16(),
+        };
         app.metrics.http_requests.get_or_create(&labels).inc();
     }
     Ok(response)

@@ -23,11 +23,19 @@ fn error(status: actix_web::http::StatusCode, message: &str) -> HttpResponse {
 }
 
 /// The webhook handler; see the module docs for the order of checks.
-pub async fn telegram_webhook(req: HttpRequest, mut payload: web::Payload, app: web::Data<AppState>) -> HttpResponse {
+pub async fn telegram_webhook(
+    req: HttpRequest,
+    mut payload: web::Payload,
+    app: web::Data<AppState>,
+) -> HttpResponse {
     use actix_web::http::StatusCode;
 
     // 1. Who is calling: compare in constant time so the secret cannot be guessed byte by byte.
-    let given = req.headers().get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+    let given = req
+        .headers()
+        .get(SECRET_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
     let expected = app.webhook_secret.expose().as_bytes();
     if !bool::from(given.ct_eq(expected)) {
         return error(StatusCode::UNAUTHORIZED, "bad secret token");
@@ -60,13 +68,22 @@ pub async fn telegram_webhook(req: HttpRequest, mut payload: web::Payload, app: 
     let pool = app.pool.clone();
     let stored = web::block(move || {
         let mut conn = autoorder_schema::checkout(&pool)?;
-        store_update(&mut conn, update_id, chat_id, &payload_text, UpdateSource::Webhook)
+        store_update(
+            &mut conn,
+            update_id,
+            chat_id,
+            &payload_text,
+            UpdateSource::Webhook,
+        )
     })
     .await;
     match stored {
         Ok(Ok(new)) => {
             if new {
-                app.metrics.updates_received.get_or_create(&SourceLabels { source: "webhook" }).inc();
+                app.metrics
+                    .updates_received
+                    .get_or_create(&SourceLabels { source: "webhook" })
+                    .inc();
                 if let Some(bot) = bot_actor(&app.registry) {
                     bot.do_send(UpdatesStored);
                 }

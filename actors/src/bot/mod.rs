@@ -43,7 +43,13 @@ impl BotActor {
         let tg = &services.settings.telegram;
         let bot = crate::telegram::bot(&tg.api_url, tg.bot_token.expose())
             .unwrap_or_else(|e| panic!("the Bot API client cannot be built: {e}"));
-        BotActor { services, bot, busy: false, again: false, stopping: false }
+        BotActor {
+            services,
+            bot,
+            busy: false,
+            again: false,
+            stopping: false,
+        }
     }
 }
 

@@ -63,7 +63,10 @@ pub async fn resolve_intake(services: &Services, bot: &Bot) -> IntakeMode {
 
 async fn register_webhook(bot: &Bot, url: &str, secret: &str) -> Result<(), String> {
     let url = reqwest::Url::parse(url).map_err(|e| format!("TELEGRAM_WEBHOOK_URL: {e}"))?;
-    bot.set_webhook(url).secret_token(secret.to_string()).await.map_err(|e| e.to_string())?;
+    bot.set_webhook(url)
+        .secret_token(secret.to_string())
+        .await
+        .map_err(|e| e.to_string())?;
     log::info!(target: BOT, "webhook registered");
     Ok(())
 }
@@ -103,9 +106,14 @@ pub async fn poll_once(services: &Services, client: &reqwest::Client) -> Result<
         .send()
         .await
         .map_err(|e| e.without_url().to_string())?;
-    let parsed: GetUpdatesResponse = response.json().await.map_err(|e| e.without_url().to_string())?;
+    let parsed: GetUpdatesResponse = response
+        .json()
+        .await
+        .map_err(|e| e.without_url().to_string())?;
     if !parsed.ok {
-        return Err(parsed.description.unwrap_or_else(|| "getUpdates failed".to_string()));
+        return Err(parsed
+            .description
+            .unwrap_or_else(|| "getUpdates failed".to_string()));
     }
     let mut next_offset = offset;
     let mut stored = 0;
@@ -116,11 +124,17 @@ pub async fn poll_once(services: &Services, client: &reqwest::Client) -> Result<
         };
         let chat_id = chat_id_of(&update);
         let payload = update.to_string();
-        let new = with_conn(&services.pool, move |c| store_update(c, update_id, chat_id, &payload, UpdateSource::Polling))
-            .await
-            .map_err(|e| e.to_string())?;
+        let new = with_conn(&services.pool, move |c| {
+            store_update(c, update_id, chat_id, &payload, UpdateSource::Polling)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
         if new {
-            services.metrics.updates_received.get_or_create(&SourceLabels { source: "polling" }).inc();
+            services
+                .metrics
+                .updates_received
+                .get_or_create(&SourceLabels { source: "polling" })
+                .inc();
             stored += 1;
         } else {
             services.metrics.updates_duplicate.inc();
@@ -129,7 +143,11 @@ pub async fn poll_once(services: &Services, client: &reqwest::Client) -> Result<
     }
     if next_offset != offset {
         let value = next_offset.to_string();
-        with_conn(&services.pool, move |c| set_setting(c, POLLING_OFFSET_KEY, &value)).await.map_err(|e| e.to_string())?;
+        with_conn(&services.pool, move |c| {
+            set_setting(c, POLLING_OFFSET_KEY, &value)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
     }
     Ok(stored)
 }

@@ -28,7 +28,10 @@ pub struct HealthActor {
 impl HealthActor {
     /// Builds a fresh actor (called by the supervisor on every start).
     pub fn new(services: Services) -> HealthActor {
-        HealthActor { services, last_db_ok: None }
+        HealthActor {
+            services,
+            last_db_ok: None,
+        }
     }
 }
 
@@ -37,12 +40,16 @@ impl Actor for HealthActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.notify(ProbeNow);
-        ctx.run_interval(self.services.settings.db_probe_interval, |_, ctx| ctx.notify(ProbeNow));
+        ctx.run_interval(self.services.settings.db_probe_interval, |_, ctx| {
+            ctx.notify(ProbeNow)
+        });
         run_maintenance(&self.services);
         let first = until_next_local(&self.services.settings.timezone, 0, 5);
         ctx.run_later(first, |act, ctx| {
             run_maintenance(&act.services);
-            ctx.run_interval(Duration::from_secs(24 * 3600), |act, _| run_maintenance(&act.services));
+            ctx.run_interval(Duration::from_secs(24 * 3600), |act, _| {
+                run_maintenance(&act.services)
+            });
         });
     }
 }
@@ -65,7 +72,8 @@ pub fn until_next_local(tz: &chrono_tz::Tz, hour: u32, minute: u32) -> Duration 
             let tomorrow = now.date_naive().succ_opt()?.and_hms_opt(hour, minute, 0)?;
             tz.from_local_datetime(&tomorrow).earliest()
         });
-    next.and_then(|t| (t - now).to_std().ok()).unwrap_or(Duration::from_secs(24 * 3600))
+    next.and_then(|t| (t - now).to_std().ok())
+        .unwrap_or(Duration::from_secs(24 * 3600))
 }
 
 impl Handler<ProbeNow> for HealthActor {
@@ -84,7 +92,11 @@ impl Handler<ProbeNow> for HealthActor {
                 Ok(Err(e)) => (false, e.to_string()),
                 Err(_) => (false, "timed out after 5 s".to_string()),
             };
-            let probe = ProbeResult { ok, detail, at: autoorder_schema::now_ms() };
+            let probe = ProbeResult {
+                ok,
+                detail,
+                at: autoorder_schema::now_ms(),
+            };
             services.state.set_db_probe(probe.clone());
             probe
         };

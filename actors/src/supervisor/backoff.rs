@@ -45,11 +45,17 @@ mod tests {
 
     #[test]
     fn delays_grow_exponentially_and_are_capped() {
-        let b = Backoff { base: Duration::from_millis(100), max: Duration::from_secs(2), healthy_after: Duration::from_secs(1) };
+        let b = Backoff {
+            base: Duration::from_millis(100),
+            max: Duration::from_secs(2),
+            healthy_after: Duration::from_secs(1),
+        };
         let full: Vec<_> = (1..=7).map(|n| b.delay_with_jitter(n, 1.0)).collect();
         assert_eq!(
             full,
-            [100, 200, 400, 800, 1600, 2000, 2000].map(Duration::from_millis).to_vec()
+            [100, 200, 400, 800, 1600, 2000, 2000]
+                .map(Duration::from_millis)
+                .to_vec()
         );
         assert_eq!(b.delay_with_jitter(3, 0.5), Duration::from_millis(200));
         // Out-of-range jitter is clamped, never zero or above the cap.

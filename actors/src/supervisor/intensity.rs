@@ -13,7 +13,10 @@ pub struct Intensity {
 
 impl Default for Intensity {
     fn default() -> Self {
-        Intensity { max_restarts: 5, period: Duration::from_secs(60) }
+        Intensity {
+            max_restarts: 5,
+            period: Duration::from_secs(60),
+        }
     }
 }
 
@@ -48,7 +51,10 @@ mod tests {
 
     #[test]
     fn allows_n_restarts_per_window_then_refuses_until_the_window_slides() {
-        let i = Intensity { max_restarts: 3, period: Duration::from_secs(10) };
+        let i = Intensity {
+            max_restarts: 3,
+            period: Duration::from_secs(10),
+        };
         let mut log = RestartLog::default();
         let t0 = Instant::now();
         assert!(log.allow(&i, t0));

@@ -69,9 +69,17 @@ impl ChildSpec {
             let ctx: Context<A> = Context::new();
             let addr = ctx.address();
             let task = actix::spawn(ctx.into_future(factory()));
-            StartedChild { shutdown: addr.clone().recipient(), addr: Arc::new(addr), task }
+            StartedChild {
+                shutdown: addr.clone().recipient(),
+                addr: Arc::new(addr),
+                task,
+            }
         };
-        ChildSpec { name, restart, start: Box::new(start) }
+        ChildSpec {
+            name,
+            restart,
+            start: Box::new(start),
+        }
     }
 
     /// The child's name in the registry, logs and metrics.
@@ -171,7 +179,12 @@ pub fn start_supervisor(
     let supervisor = Supervisor {
         slots: specs
             .into_iter()
-            .map(|spec| ChildSlot { spec, running: None, generation: 0, consecutive_crashes: 0 })
+            .map(|spec| ChildSlot {
+                spec,
+                running: None,
+                generation: 0,
+                consecutive_crashes: 0,
+            })
             .collect(),
         config,
         restart_log: RestartLog::default(),
@@ -189,7 +202,11 @@ pub fn start_supervisor(
         {
             let reason = panic_message(e.into_panic());
             log::error!(target: APP, "the supervisor itself panicked: {reason}");
-            on_escalate(Escalation { child: "supervisor", reason, intensity: config.intensity });
+            on_escalate(Escalation {
+                child: "supervisor",
+                reason,
+                intensity: config.intensity,
+            });
         }
         let _ = tx.send(true);
     });
@@ -223,7 +240,11 @@ impl Supervisor {
                 Err(_) => Some("aborted".to_string()),
             };
             let _ = tx.send(true);
-            me.do_send(ChildExited { index, generation, panic });
+            me.do_send(ChildExited {
+                index,
+                generation,
+                panic,
+            });
         });
         slot.running = Some(RunningChild {
             generation,
@@ -283,8 +304,13 @@ impl Handler<ChildExited> for Supervisor {
                 intensity.max_restarts,
                 intensity.period
             );
-            self.registry.set_exited(name, ChildStatus::Failed, reason.clone());
-            (self.on_escalate)(Escalation { child: name, reason, intensity });
+            self.registry
+                .set_exited(name, ChildStatus::Failed, reason.clone());
+            (self.on_escalate)(Escalation {
+                child: name,
+                reason,
+                intensity,
+            });
             return;
         }
         if running.started_at.elapsed() >= backoff.healthy_after {
@@ -293,10 +319,17 @@ impl Handler<ChildExited> for Supervisor {
         slot.consecutive_crashes += 1;
         let delay = backoff.delay(slot.consecutive_crashes);
         log::warn!(target: APP, "actor {name} {reason}; restarting in {delay:?}");
-        self.registry.set_exited(name, ChildStatus::Restarting, reason);
+        self.registry
+            .set_exited(name, ChildStatus::Restarting, reason);
         self.registry.count_restart(name);
         let generation = slot.generation;
-        ctx.notify_later(RestartChild { index: msg.index, generation }, delay);
+        ctx.notify_later(
+            RestartChild {
+                index: msg.index,
+                generation,
+            },
+            delay,
+        );
     }
 }
 
@@ -318,8 +351,12 @@ impl Handler<ShutdownTree> for Supervisor {
     fn handle(&mut self, msg: ShutdownTree, _ctx: &mut Self::Context) -> Self::Result {
         self.shutting_down = true;
         let registry = self.registry.clone();
-        let children: Vec<(&'static str, Option<RunningChild>)> =
-            self.slots.iter_mut().rev().map(|s| (s.spec.name, s.running.take())).collect();
+        let children: Vec<(&'static str, Option<RunningChild>)> = self
+            .slots
+            .iter_mut()
+            .rev()
+            .map(|s| (s.spec.name, s.running.take()))
+            .collect();
         let deadline = tokio::time::Instant::now() + msg.deadline;
         let stop_all = async move {
             for (name, child) in children {
@@ -329,7 +366,8 @@ impl Handler<ShutdownTree> for Supervisor {
                 };
                 log::info!(target: APP, "stopping actor {name}");
                 let _ = tokio::time::timeout_at(deadline, child.shutdown.send(Shutdown)).await;
-                let exited = tokio::time::timeout_at(deadline, child.exited.wait_for(|done| *done)).await;
+                let exited =
+                    tokio::time::timeout_at(deadline, child.exited.wait_for(|done| *done)).await;
                 if !matches!(exited, Ok(Ok(_))) {
                     log::warn!(target: APP, "actor {name} did not stop before the deadline; aborting it");
                     child.abort.abort();

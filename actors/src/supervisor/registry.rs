@@ -85,8 +85,13 @@ impl Registry {
     /// Every child in start order.
     pub fn snapshot(&self) -> Vec<ChildInfo> {
         let order = self.order.read().map(|o| o.clone()).unwrap_or_default();
-        let Ok(map) = self.inner.read() else { return Vec::new() };
-        order.iter().filter_map(|n| map.get(n).map(|e| e.info.clone())).collect()
+        let Ok(map) = self.inner.read() else {
+            return Vec::new();
+        };
+        order
+            .iter()
+            .filter_map(|n| map.get(n).map(|e| e.info.clone()))
+            .collect()
     }
 
     /// True when every child is running (readiness of the tree itself).
@@ -97,7 +102,9 @@ impl Registry {
 
     /// True when any child gave up for good.
     pub fn any_failed(&self) -> bool {
-        self.snapshot().iter().any(|c| c.status == ChildStatus::Failed)
+        self.snapshot()
+            .iter()
+            .any(|c| c.status == ChildStatus::Failed)
     }
 
     pub(crate) fn declare(&self, name: &'static str) {

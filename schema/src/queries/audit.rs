@@ -56,7 +56,10 @@ pub fn append_audit(conn: &mut DbConnection, entry: &AuditEntry<'_>) -> Result<i
 }
 
 /// The latest entries, newest first.
-pub fn recent_audit(conn: &mut DbConnection, limit: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
+pub fn recent_audit(
+    conn: &mut DbConnection,
+    limit: i64,
+) -> Result<Vec<(i64, String, String)>, StoreError> {
     Ok(a::table
         .order(a::id.desc())
         .limit(limit)

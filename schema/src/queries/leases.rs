@@ -10,27 +10,50 @@ use crate::tables::leases as l;
 
 /// Takes or renews lease `name` for `holder` for `ttl_ms`. Returns true when `holder` holds it
 /// afterwards: the lease was free, expired, or already ours.
-pub fn try_acquire_lease(conn: &mut DbConnection, name: &str, holder: &str, ttl_ms: i64) -> Result<bool, StoreError> {
+pub fn try_acquire_lease(
+    conn: &mut DbConnection,
+    name: &str,
+    holder: &str,
+    ttl_ms: i64,
+) -> Result<bool, StoreError> {
     write_tx(conn, |conn| {
         let now = now_ms();
-        let current: Option<(String, i64)> =
-            l::table.find(name).select((l::holder, l::expires_at)).first(conn).optional()?;
+        let current: Option<(String, i64)> = l::table
+            .find(name)
+            .select((l::holder, l::expires_at))
+            .first(conn)
+            .optional()?;
         match current {
             None => {
                 diesel::insert_into(l::table)
-                    .values((l::name.eq(name), l::holder.eq(holder), l::acquired_at.eq(now), l::expires_at.eq(now + ttl_ms)))
+                    .values((
+                        l::name.eq(name),
+                        l::holder.eq(holder),
+                        l::acquired_at.eq(now),
+                        l::expires_at.eq(now + ttl_ms),
+                    ))
                     .execute(conn)?;
                 Ok(true)
             }
             Some((h, _)) if h == holder => {
-                diesel::update(l::table.find(name)).set(l::expires_at.eq(now + ttl_ms)).execute(conn)?;
+                diesel::update(l::table.find(name))
+                    .set(l::expires_at.eq(now + ttl_ms))
+                    .execute(conn)?;
                 Ok(true)
             }
             Some((_, expires)) if expires < now => {
                 // Guard on the old expiry so two replicas racing for an expired lease cannot both win.
-                let n = diesel::update(l::table.filter(l::name.eq(name)).filter(l::expires_at.eq(expires)))
-                    .set((l::holder.eq(holder), l::acquired_at.eq(now), l::expires_at.eq(now + ttl_ms)))
-                    .execute(conn)?;
+                let n = diesel::update(
+                    l::table
+                        .filter(l::name.eq(name))
+                        .filter(l::expires_at.eq(expires)),
+                )
+                .set((
+                    l::holder.eq(holder),
+                    l::acquired_at.eq(now),
+                    l::expires_at.eq(now + ttl_ms),
+                ))
+                .execute(conn)?;
                 Ok(n == 1)
             }
             Some(_) => Ok(false),
@@ -38,14 +61,22 @@ pub fn try_acquire_lease(conn: &mut DbConnection, name: &str, holder: &str, ttl_
     })
     .or_else(|e: StoreError| match e {
         // Two replicas inserting the first row at once: the loser simply does not hold it.
-        StoreError::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        StoreError::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(false),
         other => Err(other),
     })
 }
 
 /// Gives a lease up (graceful shutdown), so another replica takes over without waiting.
 pub fn release_lease(conn: &mut DbConnection, name: &str, holder: &str) -> Result<(), StoreError> {
-    diesel::delete(l::table.filter(l::name.eq(name)).filter(l::holder.eq(holder))).execute(conn)?;
+    diesel::delete(
+        l::table
+            .filter(l::name.eq(name))
+            .filter(l::holder.eq(holder)),
+    )
+    .execute(conn)?;
     Ok(())
 }
 

@@ -159,15 +159,56 @@ pub fn update_counts(conn: &mut DbConnection) -> Result<(i64, i64, i64), StoreEr
         .group_by(iu::status)
         .select((iu::status, diesel::dsl::count_star()))
         .load(conn)?;
-    let get = |s: &str| rows.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0);
+    let get = |s: &str| {
+        rows.iter()
+            .find(|(k, _)| k == s)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    };
     Ok((get("pending"), get("done"), get("failed")))
 }
 
 /// Loads one stored update by id (tests and diagnostics).
-pub fn find_update(conn: &mut DbConnection, update_id: i64) -> Result<Option<(String, String)>, StoreError> {
+pub fn find_update(
+    conn: &mut DbConnection,
+    update_id: i64,
+) -> Result<Option<(String, String)>, StoreError> {
     Ok(iu::table
         .find(update_id)
         .select((iu::status, iu::payload))
         .first(conn)
         .optional()?)
+}
+
+/// Pushes the lock of updates this worker still holds further out, so a long batch is not
+/// taken over by another worker while it is being handled.
+pub fn extend_update_claims(
+    conn: &mut DbConnection,
+    worker: &str,
+    ids: &[i64],
+    lock_ms: i64,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        iu::table
+            .filter(iu::update_id.eq_any(ids))
+            .filter(iu::locked_by.eq(worker))
+            .filter(iu::status.eq("pending")),
+    )
+    .set(iu::locked_until.eq(now_ms() + lock_ms))
+    .execute(conn)?)
+}
+
+/// Releases every claim. Only safe when no other worker can be running, which is the case for
+/// a single-instance SQLite store at boot: claims found then belong to a process that died.
+pub fn release_all_update_claims(conn: &mut DbConnection) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        iu::table
+            .filter(iu::status.eq("pending"))
+            .filter(iu::locked_by.is_not_null()),
+    )
+    .set((
+        iu::locked_by.eq(None::<String>),
+        iu::locked_until.eq(None::<i64>),
+    ))
+    .execute(conn)?)
 }

@@ -17,7 +17,10 @@ pub struct TelegramProfile<'a> {
 
 /// Registers a new user or refreshes a known one. Any message from a user also proves they can
 /// be reached again, so `unreachable_at` is cleared.
-pub fn touch_user(conn: &mut DbConnection, profile: &TelegramProfile<'_>) -> Result<(), StoreError> {
+pub fn touch_user(
+    conn: &mut DbConnection,
+    profile: &TelegramProfile<'_>,
+) -> Result<(), StoreError> {
     let now = now_ms();
     let language = profile.language.unwrap_or("id");
     crate::on_backend!(conn, c => diesel::insert_into(u::table)
@@ -49,5 +52,10 @@ pub fn count_users(conn: &mut DbConnection) -> Result<i64, StoreError> {
 
 /// Whether a seller blocked this user.
 pub fn is_blocked(conn: &mut DbConnection, user_id: i64) -> Result<bool, StoreError> {
-    Ok(u::table.find(user_id).select(u::is_blocked).first(conn).optional()?.unwrap_or(false))
+    Ok(u::table
+        .find(user_id)
+        .select(u::is_blocked)
+        .first(conn)
+        .optional()?
+        .unwrap_or(false))
 }

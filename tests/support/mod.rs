@@ -1,0 +1,244 @@
+//! Shared harness for end-to-end tests: runs the real `autoorder` binary against the Telegram
+//! double, on either backend, and reads what it writes.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use autoorder_doubles::TelegramDouble;
+use autoorder_schema::db::{Backend, DbTarget};
+use autoorder_schema::testing::TestDatabase;
+
+/// A token of the right form; tests check it never reaches a log.
+pub const TOKEN: &str = "123456789:AAtest-token-SECRET_value_0123456789abcdef";
+/// The webhook secret tests configure.
+pub const WEBHOOK_SECRET: &str = "test_webhook_secret-42";
+
+/// One store: a data dir, a log dir, a database, and the environment for the binary.
+pub struct Store {
+    pub dir: tempfile::TempDir,
+    pub db: TestDatabase,
+    pub env: Vec<(String, String)>,
+}
+
+impl Store {
+    /// A store on `backend` whose Bot API is `telegram`, in webhook mode with a fixed secret.
+    pub fn new(backend: Backend, telegram: &TelegramDouble) -> Store {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = TestDatabase::empty(backend);
+        let env = vec![
+            ("TELEGRAM_BOT_TOKEN".into(), TOKEN.into()),
+            ("TELEGRAM_API_URL".into(), telegram.base_url()),
+            ("TELEGRAM_MODE".into(), "polling".into()),
+            ("TELEGRAM_WEBHOOK_SECRET".into(), WEBHOOK_SECRET.into()),
+            ("TELEGRAM_OWNER_IDS".into(), "9001".into()),
+            ("BOT_STORE_NAME".into(), "Toko Uji".into()),
+            ("HTTP_ADDR".into(), "127.0.0.1:0".into()),
+            (
+                "DATA_DIR".into(),
+                dir.path().join("data").display().to_string(),
+            ),
+            (
+                "LOG_DIR".into(),
+                dir.path().join("logs").display().to_string(),
+            ),
+            ("DATABASE_URL".into(), db.url()),
+        ];
+        Store { dir, db, env }
+    }
+
+    /// Replaces or adds a variable.
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.env.retain(|(k, _)| k != name);
+        self.env.push((name.to_string(), value.to_string()));
+    }
+
+    pub fn log_dir(&self) -> PathBuf {
+        self.dir.path().join("logs")
+    }
+
+    /// A command for the binary with exactly this store's environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_autoorder"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .current_dir(self.dir.path())
+            .args(args);
+        cmd
+    }
+
+    /// Starts `autoorder run` and waits for its "listening on" line.
+    pub fn start(&self) -> Bot {
+        let mut child = self
+            .command(&["run"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawning autoorder");
+        let (tx, rx) = mpsc::channel::<String>();
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let tx2 = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx2.send(line);
+            }
+        });
+        let mut output = Vec::new();
+        let addr = loop {
+            match rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => {
+                    let found = line
+                        .split(" listening on ")
+                        .nth(1)
+                        .and_then(|rest| rest.split_whitespace().next())
+                        .map(String::from);
+                    output.push(line);
+                    if let Some(addr) = found {
+                        break addr;
+                    }
+                }
+                Err(_) => panic!(
+                    "autoorder did not start listening; output:\n{}",
+                    output.join("\n")
+                ),
+            }
+        };
+        Bot {
+            child: Some(child),
+            base: format!("http://{addr}"),
+            output,
+            lines: rx,
+        }
+    }
+
+    /// Counts rows of a table, straight from the database.
+    pub fn count(&self, table: &str) -> i64 {
+        let pool = self.db.pool();
+        let mut conn = autoorder_schema::checkout(&pool).expect("db");
+        autoorder_schema::migrations::row_counts(&mut conn)
+            .expect("row counts")
+            .into_iter()
+            .find(|(t, _)| t == table)
+            .map(|(_, n)| n)
+            .expect("table exists")
+    }
+
+    pub fn target(&self) -> &DbTarget {
+        &self.db.target
+    }
+}
+
+/// A running `autoorder run` process.
+pub struct Bot {
+    child: Option<Child>,
+    pub base: String,
+    output: Vec<String>,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Bot {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Everything the process printed so far.
+    pub fn output(&mut self) -> String {
+        while let Ok(line) = self.lines.try_recv() {
+            self.output.push(line);
+        }
+        self.output.join("\n")
+    }
+
+    /// kill -9: no chance to clean up.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill -9");
+            child.wait().expect("reaped");
+        }
+    }
+
+    /// SIGTERM, then waits (bounded) for the exit status.
+    pub fn sigterm(&mut self, within: Duration) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let pid = child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                return status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("autoorder did not exit within {within:?} after SIGTERM");
+            }
+            // Waiting for a child process has no async signal in std; this bounded wait is
+            // the process-exit poll, not a stand-in for an in-process event.
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Every byte under a directory as text (for "no secret in logs").
+pub fn read_all(dir: &Path) -> String {
+    let mut out = String::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.push_str(&read_all(&path));
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        }
+    }
+    out
+}
+
+/// A tokio runtime for a synchronous test body.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Posts an update to the webhook with the given secret header.
+pub async fn post_update(
+    client: &reqwest::Client,
+    bot: &Bot,
+    path: &str,
+    secret: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::StatusCode {
+    let mut req = client
+        .post(bot.url(path))
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some(secret) = secret {
+        req = req.header("X-Telegram-Bot-Api-Secret-Token", secret);
+    }
+    req.send().await.expect("webhook request").status()
+}
