@@ -2,4 +2,6 @@
 
 pub mod telegram;
 
-pub use telegram::{Call, Failure, TelegramDouble, WebhookInfo, callback_update, message_update};
+pub use telegram::{
+    Call, Failure, RateLimits, TelegramDouble, WebhookInfo, callback_update, message_update,
+};

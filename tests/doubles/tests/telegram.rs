@@ -209,6 +209,23 @@ async fn long_poll_wakes_when_an_update_is_pushed() {
 }
 
 #[tokio::test]
+async fn wait_for_rechecks_a_call_until_it_is_answered() {
+    let double = TelegramDouble::start();
+    let bot = bot(&double);
+    let poll = tokio::spawn(async move { bot.get_updates().timeout(30).await });
+    double.wait_for("getUpdates", |_| true, WAIT).await.unwrap();
+    let answered = double.wait_for("getUpdates", |c| c.response.is_some(), WAIT);
+    let mut answered = std::pin::pin!(answered);
+    // Its first look finds the poll recorded but not answered yet.
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(answered.as_mut().poll(&mut cx).is_pending());
+    double.push_update(message_update(None, 42, 42, "halo"));
+    let call = answered.await.expect("re-checked once answered");
+    assert_eq!(call.result().unwrap().as_array().unwrap().len(), 1);
+    assert_eq!(poll.await.unwrap().unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn a_second_poll_terminates_the_first() {
     let double = TelegramDouble::start();
     let first = bot(&double);

@@ -144,10 +144,10 @@ pub(crate) async fn run(
     };
     let result = {
         let mut state = shared.lock();
+        // A send without a usable chat id fails with 400 whatever the limits.
         if spec.rate_limited
-            && let Err(seconds) = state
-                .limits
-                .check(param_i64(params, "chat_id"), Instant::now())
+            && let Ok(chat_id) = resolve_chat(&state, params)
+            && let Err(seconds) = state.limits.check(chat_id, Instant::now())
         {
             return Err(ApiError::retry_after(seconds));
         }
@@ -257,31 +257,45 @@ async fn get_updates(shared: &Shared, params: &Value) -> Result<Value> {
 
 // ---------------------------------------------------------------- helpers
 
+/// The `chat_id` parameter as a chat id: a number, or an `@username` of a chat
+/// seen in pushed updates.
+fn resolve_chat(state: &State, params: &Value) -> Result<i64> {
+    let Some(raw) = params.get("chat_id").filter(|v| !v.is_null()) else {
+        return Err(ApiError::bad_request("chat_id is empty"));
+    };
+    let id = match param_i64(params, "chat_id") {
+        Some(id) => id,
+        None => {
+            let username = raw.as_str().and_then(|s| s.strip_prefix('@'));
+            username
+                .and_then(|name| {
+                    state.chats.iter().find_map(|(id, chat)| {
+                        (chat["username"].as_str() == Some(name)).then_some(*id)
+                    })
+                })
+                .ok_or_else(|| ApiError::bad_request("chat not found"))?
+        }
+    };
+    if id == 0 {
+        return Err(ApiError::bad_request("chat not found"));
+    }
+    Ok(id)
+}
+
 impl Ctx<'_> {
     fn param(&self, name: &str) -> Option<&Value> {
         self.params.get(name).filter(|v| !v.is_null())
     }
 
-    /// `chat_id` as a known chat id, refusing chats that blocked the bot.
+    /// `chat_id` as a chat id, refusing chats that do not exist or whose user
+    /// blocked the bot or is deactivated.
     fn chat_id(&self) -> Result<i64> {
-        let Some(raw) = self.param("chat_id") else {
-            return Err(ApiError::bad_request("chat_id is empty"));
-        };
-        let id = match param_i64(self.params, "chat_id") {
-            Some(id) => id,
-            None => {
-                let username = raw.as_str().and_then(|s| s.strip_prefix('@'));
-                username
-                    .and_then(|name| {
-                        self.state.chats.iter().find_map(|(id, chat)| {
-                            (chat["username"].as_str() == Some(name)).then_some(*id)
-                        })
-                    })
-                    .ok_or_else(|| ApiError::bad_request("chat not found"))?
-            }
-        };
-        if id == 0 {
+        let id = resolve_chat(self.state, self.params)?;
+        if self.state.missing_chats.contains(&id) {
             return Err(ApiError::bad_request("chat not found"));
+        }
+        if self.state.deactivated.contains(&id) {
+            return Err(ApiError::new(403, "Forbidden: user is deactivated"));
         }
         if self.state.blocked.contains(&id) {
             return Err(ApiError::new(403, "Forbidden: bot was blocked by the user"));

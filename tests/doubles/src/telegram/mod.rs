@@ -29,7 +29,10 @@
 //! inline keyboards without an action or with `callback_data` over 64 bytes,
 //! editing a message with identical content (`message is not modified`),
 //! deleted messages, `getUpdates` while a webhook is set and a second
-//! concurrent `getUpdates` (`409 Conflict`). `Markdown`/`MarkdownV2` texts are
+//! concurrent `getUpdates` (`409 Conflict`), chats whose user blocked the bot
+//! or is deactivated (`403`) or that do not exist (`400 chat not found`), and,
+//! once switched on with [`TelegramDouble::enforce_limits`], the flood limits
+//! (`429 Too Many Requests: retry after N`). `Markdown`/`MarkdownV2` texts are
 //! passed through unparsed.
 
 mod html;
@@ -49,6 +52,8 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 pub use updates::{callback_update, message_update};
+
+pub use limits::RateLimits;
 
 use limits::Limits;
 
@@ -195,6 +200,8 @@ pub(crate) struct State {
     /// Chat objects seen in pushed updates, used in sent messages' `chat`.
     pub chats: HashMap<i64, Value>,
     pub blocked: HashSet<i64>,
+    pub deactivated: HashSet<i64>,
+    pub missing_chats: HashSet<i64>,
     pub next_message_id: i64,
     pub next_file: u64,
     /// Photo arrays by the file id of any of their sizes, for re-sending.
@@ -220,6 +227,8 @@ impl Shared {
                 deleted: HashSet::new(),
                 chats: HashMap::new(),
                 blocked: HashSet::new(),
+                deactivated: HashSet::new(),
+                missing_chats: HashSet::new(),
                 next_message_id: 1,
                 next_file: 1,
                 photos: HashMap::new(),
@@ -340,20 +349,30 @@ impl TelegramDouble {
             .collect()
     }
 
-    /// Forgets the recorded calls (the rest of the state is kept).
+    /// Forgets the recorded calls, and with them [`accepted_sends`] and
+    /// [`rate_limited_count`]. The rest of the state is kept, including the
+    /// flood limits' windows (a send right after still counts the earlier ones).
+    ///
+    /// [`accepted_sends`]: Self::accepted_sends
+    /// [`rate_limited_count`]: Self::rate_limited_count
     pub fn clear_calls(&self) {
         let mut state = self.shared().lock();
         state.calls.clear();
         state.calls_epoch += 1;
+        state.limits.clear_log();
     }
 
     /// Waits until a call to `method` (case-insensitive) satisfying `pred` has
     /// been recorded — calls recorded before this was called count too — and
     /// returns the first such call, or `None` once `timeout` has passed.
     ///
-    /// Event-driven: it wakes whenever a call is recorded or answered, so a
-    /// predicate on [`Call::response`] is re-checked when the answer is in.
-    /// Needs a tokio runtime with timers.
+    /// Event-driven: it wakes whenever a call is recorded or answered. Each
+    /// call is checked when first seen and re-checked on every wake until it
+    /// has been answered, so a predicate on [`Call::response`] sees the answer;
+    /// an answered call that did not match is not looked at again, so `pred`
+    /// should depend on the call only. Each wake costs only the new and the
+    /// unanswered calls, however many were recorded. Needs a tokio runtime
+    /// with timers.
     pub async fn wait_for(
         &self,
         method: &str,
@@ -362,19 +381,39 @@ impl TelegramDouble {
     ) -> Option<Call> {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut changed = self.shared().calls_changed.subscribe();
+        let mut epoch = None;
+        // Calls before `next` have been seen; `unanswered` (ascending) are the
+        // seen ones that had no answer yet.
+        let mut next = 0;
+        let mut unanswered: Vec<usize> = Vec::new();
         loop {
             changed.borrow_and_update();
-            let snapshot: Vec<Call> = self
-                .shared()
-                .lock()
-                .calls
-                .iter()
-                .filter(|c| c.method.eq_ignore_ascii_case(method))
-                .cloned()
-                .collect();
+            let candidates: Vec<(usize, Call)> = {
+                let state = self.shared().lock();
+                if epoch != Some(state.calls_epoch) {
+                    // First pass, or clear_calls emptied the list.
+                    epoch = Some(state.calls_epoch);
+                    next = 0;
+                    unanswered.clear();
+                }
+                let fresh = next..state.calls.len();
+                next = state.calls.len();
+                unanswered
+                    .drain(..)
+                    .chain(fresh)
+                    .filter_map(|i| Some((i, state.calls.get(i)?)))
+                    .filter(|(_, c)| c.method.eq_ignore_ascii_case(method))
+                    .map(|(i, c)| (i, c.clone()))
+                    .collect()
+            };
             // The predicate runs without the lock so it may use the double.
-            if let Some(call) = snapshot.into_iter().find(|c| pred(c)) {
-                return Some(call);
+            for (index, call) in candidates {
+                if pred(&call) {
+                    return Some(call);
+                }
+                if call.response.is_none() {
+                    unanswered.push(index);
+                }
             }
             match tokio::time::timeout_at(deadline, changed.changed()).await {
                 Ok(Ok(())) => continue,
@@ -436,6 +475,76 @@ impl TelegramDouble {
         } else {
             state.blocked.remove(&chat_id);
         }
+    }
+
+    /// Marks every chat in `chat_ids` as having blocked the bot, like
+    /// [`set_blocked`](Self::set_blocked)`(id, true)` for each.
+    pub fn add_users_blocked(&self, chat_ids: impl IntoIterator<Item = i64>) {
+        self.shared().lock().blocked.extend(chat_ids);
+    }
+
+    /// Marks a chat's user as deactivated (deleted account): sending to or
+    /// editing in it answers `403 Forbidden: user is deactivated`.
+    pub fn set_deactivated(&self, chat_id: i64) {
+        self.shared().lock().deactivated.insert(chat_id);
+    }
+
+    /// Makes a chat unknown to Telegram: sending to or editing in it answers
+    /// `400 Bad Request: chat not found`.
+    pub fn set_missing_chat(&self, chat_id: i64) {
+        self.shared().lock().missing_chats.insert(chat_id);
+    }
+
+    /// Turns enforcement of Telegram's flood limits on (`Some`) or off
+    /// (`None`, the default).
+    ///
+    /// While on, each send (`sendMessage`, `sendPhoto`, `sendDocument`) with a
+    /// usable `chat_id` is checked when it is served, before anything else
+    /// about it: it is refused with `429 Too Many Requests: retry after N`
+    /// (`"parameters":{"retry_after":N}`, N = [`RateLimits::retry_after`])
+    /// when [`RateLimits::global_per_second`] sends were already accepted
+    /// within the last second, or when the last accepted send to the same chat
+    /// was less than [`RateLimits::per_chat_interval`] ago (both shortened by
+    /// [`RateLimits::slack`]). A refused send is recorded with its 429 like any
+    /// call and does not count against the limits; an accepted one counts even
+    /// if the method then fails (e.g. `403` for a blocked chat), as Telegram
+    /// counts requests, not deliveries. Failures injected with
+    /// [`fail`](Self::fail) are answered before the limits are consulted.
+    ///
+    /// Each call starts the windows afresh: sends made before it do not count.
+    pub fn enforce_limits(&self, limits: Option<RateLimits>) {
+        self.shared().lock().limits.enforce(limits);
+    }
+
+    /// How many 429s the double answered because of the flood limits (not
+    /// counting [`Failure::RetryAfter`] injected with [`fail`](Self::fail)).
+    pub fn rate_limited_count(&self) -> u64 {
+        self.shared().lock().limits.refused()
+    }
+
+    /// The sends let through by the flood limits, in order, as (chat id, when
+    /// the limiter accepted it) — also recorded while enforcement is off, when
+    /// every send with a usable `chat_id` is accepted. Sends are accepted
+    /// whatever the method answers next (see [`enforce_limits`]).
+    ///
+    /// [`enforce_limits`]: Self::enforce_limits
+    pub fn accepted_sends(&self) -> Vec<(i64, Instant)> {
+        self.shared().lock().limits.accepted().to_vec()
+    }
+
+    /// The largest number of [`accepted_sends`](Self::accepted_sends) (over all
+    /// chats) that fall within less than `window` of one another — any sliding
+    /// window of length `window`, open at its end. With limits enforced and no
+    /// slack, `max_sends_in_window(1 s)` never exceeds `global_per_second`.
+    pub fn max_sends_in_window(&self, window: Duration) -> usize {
+        limits::max_in_window(self.shared().lock().limits.accepted(), window)
+    }
+
+    /// The smallest gap between two consecutive
+    /// [`accepted_sends`](Self::accepted_sends) to the same chat; `None` if no
+    /// chat got two.
+    pub fn min_gap_per_chat(&self) -> Option<Duration> {
+        limits::min_gap(self.shared().lock().limits.accepted())
     }
 
     /// What the last `setWebhook` registered, or `None` if no webhook is set
