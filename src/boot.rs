@@ -17,7 +17,7 @@ use autoorder_actors::services::{
 use autoorder_actors::supervisor::{Escalation, Registry, ShutdownTree, SupervisorConfig};
 use autoorder_schema::{DbTarget, Pool, PoolOptions};
 
-use crate::config::{Config, DatabaseUrl, Secret, TelegramMode, ensure_webhook_secret};
+use crate::config::{Config, DatabaseUrl, Secret, TelegramMode, ensure_data_keys, ensure_webhook_secret};
 use crate::http::{self, AppState};
 use crate::logging;
 
@@ -39,6 +39,23 @@ pub fn init_logging(config: &Config, log_config: Option<&Path>) -> anyhow::Resul
         level: log::LevelFilter::Info,
     };
     logging::init(&settings)?;
+    logging::register_secrets(secrets_of(config));
+    Ok(())
+}
+
+/// Logging for short CLI commands: warnings and errors on the console only, so their output
+/// stays readable and they never write into the running bot's log files.
+pub fn init_logging_console(config: &Config) -> anyhow::Result<()> {
+    use log4rs::append::console::{ConsoleAppender, Target};
+    use log4rs::config::{Appender, Root};
+    let console = ConsoleAppender::builder()
+        .target(Target::Stderr)
+        .encoder(Box::new(logging::LineEncoder::new(config.timezone)))
+        .build();
+    let cfg = log4rs::Config::builder()
+        .appender(Appender::builder().build("console", Box::new(console)))
+        .build(Root::builder().appender("console").build(log::LevelFilter::Warn))?;
+    log4rs::init_config(cfg)?;
     logging::register_secrets(secrets_of(config));
     Ok(())
 }
@@ -135,6 +152,8 @@ fn actor_settings(config: &Config, webhook_secret: Secret<String>) -> ActorSetti
         db_probe_interval: Duration::from_secs(15),
         data_dir: config.data_dir.clone(),
         log_dir: config.log_dir.clone(),
+        send_rate: config.telegram.send_rate,
+        snk_retention_days: config.snk_retention_days,
     }
 }
 
@@ -185,6 +204,7 @@ pub fn run(config: Config) -> anyhow::Result<i32> {
         ensure_webhook_secret(&config).context("preparing TELEGRAM_WEBHOOK_SECRET")?;
     logging::register_secrets([webhook_secret.expose().clone()]);
     let _instance_lock = lock_single_instance(&db_target(&config))?;
+    let data_keys = Arc::new(ensure_data_keys(&config)?);
     let (target, pool) = open_and_migrate(&config, Duration::from_secs(60))?;
     if target.backend() == autoorder_schema::Backend::Sqlite {
         let mut conn = autoorder_schema::checkout(&pool)?;
@@ -198,13 +218,14 @@ pub fn run(config: Config) -> anyhow::Result<i32> {
     let local_addr = listener.local_addr()?;
     let config = Arc::new(config);
     let system = actix::System::new();
-    system.block_on(serve(config, pool, webhook_secret, listener, local_addr))
+    system.block_on(serve(config, pool, webhook_secret, data_keys, listener, local_addr))
 }
 
 async fn serve(
     config: Arc<Config>,
     pool: Pool,
     webhook_secret: Secret<String>,
+    data_keys: Arc<autoorder_schema::crypto::DataKeys>,
     listener: TcpListener,
     local_addr: std::net::SocketAddr,
 ) -> anyhow::Result<i32> {
@@ -238,6 +259,8 @@ async fn serve(
         state: state.clone(),
         instance_id: instance_id().into(),
         maintenance,
+        queue_wake: Arc::new(tokio::sync::Notify::new()),
+        data_keys,
     };
 
     let (escalated_tx, mut escalated_rx) = mpsc::unbounded_channel::<Escalation>();
@@ -251,7 +274,7 @@ async fn serve(
         pool: pool.clone(),
         state: state.clone(),
         registry: registry.clone(),
-        prometheus: metrics.registry(registry.clone(), pool.clone()),
+        prometheus: Arc::new(metrics.registry(registry.clone(), pool.clone())),
         metrics,
         webhook_secret,
     });

@@ -30,6 +30,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Broadcast to every reachable customer (sent by the running bot's queue).
+    Broadcast {
+        #[command(subcommand)]
+        command: BroadcastCommand,
+    },
     /// Probe the dependencies once; exit 0 ok, 1 degraded, 2 failing (for cron or a container
     /// HEALTHCHECK).
     Healthcheck {
@@ -44,4 +49,30 @@ pub enum Command {
 pub enum ConfigCommand {
     /// Validate the configuration, reporting every problem at once.
     Check,
+}
+
+/// `autoorder broadcast …`
+#[derive(Debug, Subcommand)]
+pub enum BroadcastCommand {
+    /// Create a broadcast: one job per reachable user.
+    Send {
+        /// Message text (the caption when a photo is given).
+        #[arg(long)]
+        text: String,
+        /// A photo to send with the text (JPEG/PNG/WebP, at most 10 MB).
+        #[arg(long, value_name = "FILE")]
+        photo: Option<PathBuf>,
+    },
+    /// Progress: sent, failed, blocked, pending (the newest broadcast when no id is given).
+    Status {
+        id: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop sending until resumed.
+    Pause { id: i64 },
+    /// Continue a paused broadcast.
+    Resume { id: i64 },
+    /// Stop for good; pending recipients are not sent to.
+    Cancel { id: i64 },
 }

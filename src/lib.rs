@@ -4,6 +4,7 @@
 //! binary runs.
 
 pub mod boot;
+pub mod broadcast_cli;
 pub mod cli;
 pub mod config;
 pub mod healthcheck;

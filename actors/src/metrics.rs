@@ -34,6 +34,19 @@ pub struct OutcomeLabels {
     pub outcome: &'static str,
 }
 
+/// Labels of a Bot API send by result (`ok`, `retry_after`, `unreachable`, `transient`, `rejected`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SendLabels {
+    pub result: &'static str,
+}
+
+/// Labels of a finished job run.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabels {
+    pub kind: String,
+    pub outcome: &'static str,
+}
+
 /// Counters shared by the HTTP server and the actors.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -45,6 +58,10 @@ pub struct Metrics {
     pub updates_duplicate: Counter,
     /// Updates handled, by outcome.
     pub updates_processed: Family<OutcomeLabels, Counter>,
+    /// Bot API sends by the queue, by result (rate: sends/s; `retry_after`: 429s).
+    pub telegram_sends: Family<SendLabels, Counter>,
+    /// Job runs by kind and outcome.
+    pub jobs_finished: Family<JobLabels, Counter>,
 }
 
 impl Metrics {
@@ -76,7 +93,10 @@ impl Metrics {
             "Telegram updates handled, by outcome",
             self.updates_processed.clone(),
         );
+        r.register("telegram_sends", "Bot API sends by the queue, by result", self.telegram_sends.clone());
+        r.register("jobs_finished", "Job runs by kind and outcome", self.jobs_finished.clone());
         r.register_collector(Box::new(ActorTreeCollector { tree }));
+        r.register_collector(Box::new(JobsCollector { pool: pool.clone() }));
         r.register_collector(Box::new(PoolCollector { pool }));
         r
     }
@@ -156,6 +176,47 @@ impl Collector for PoolCollector {
             let m = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
             ConstGauge::new(i64::from(value)).encode(m)?;
         }
+        Ok(())
+    }
+}
+
+/// Exports jobs by kind and state and the queue lag, read from the database at scrape time
+/// (the `/metrics` handler runs the encoding on the blocking pool).
+struct JobsCollector {
+    pool: autoorder_schema::Pool,
+}
+
+impl std::fmt::Debug for JobsCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JobsCollector")
+    }
+}
+
+impl Collector for JobsCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        use autoorder_schema::queries::jobs::{job_counts, oldest_due_age_ms};
+        let Ok(mut conn) = autoorder_schema::checkout(&self.pool) else { return Ok(()) };
+        let counts = job_counts(&mut conn).unwrap_or_default();
+        let lag = oldest_due_age_ms(&mut conn).unwrap_or(0);
+        {
+            let mut m = encoder.encode_descriptor("autoorder_jobs", "Jobs by kind and state", None, MetricType::Gauge)?;
+            for (kind, state, n) in &counts {
+                let labels = [("kind", kind.as_str()), ("state", state.as_str())];
+                ConstGauge::new(*n).encode(m.encode_family(&labels)?)?;
+            }
+        }
+        {
+            let dead: i64 = counts.iter().filter(|(_, s, _)| s == "dead").map(|(_, _, n)| n).sum();
+            let m = encoder.encode_descriptor("autoorder_jobs_dead", "Jobs that ran out of attempts", None, MetricType::Gauge)?;
+            ConstGauge::new(dead).encode(m)?;
+        }
+        let m = encoder.encode_descriptor(
+            "autoorder_queue_lag_seconds",
+            "Age of the oldest due job still waiting",
+            None,
+            MetricType::Gauge,
+        )?;
+        ConstGauge::new(lag as f64 / 1000.0).encode(m)?;
         Ok(())
     }
 }

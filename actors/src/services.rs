@@ -46,6 +46,10 @@ pub struct ActorSettings {
     pub db_probe_interval: Duration,
     pub data_dir: PathBuf,
     pub log_dir: PathBuf,
+    /// Messages per second the queue may send (`TELEGRAM_SEND_RATE`).
+    pub send_rate: u32,
+    /// `SNK_RETENTION_DAYS`.
+    pub snk_retention_days: u32,
 }
 
 /// Work the process shell owns but the actors schedule (log rotation lives with logging).
@@ -114,4 +118,16 @@ pub struct Services {
     pub instance_id: Arc<str>,
     /// Daily log housekeeping, run by HealthActor.
     pub maintenance: MaintenanceHook,
+    /// Wakes the queue after a commit that enqueued jobs (in-process; PostgreSQL replicas are
+    /// also woken by LISTEN/NOTIFY).
+    pub queue_wake: Arc<tokio::sync::Notify>,
+    /// Field encryption keys (`DATA_ENCRYPTION_KEY`).
+    pub data_keys: Arc<autoorder_schema::crypto::DataKeys>,
+}
+
+impl Services {
+    /// Call after committing a transaction that enqueued jobs.
+    pub fn wake_queue(&self) {
+        self.queue_wake.notify_one();
+    }
 }

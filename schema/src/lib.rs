@@ -4,8 +4,10 @@
 //! ([`queries`]), connections for both backends ([`db`]) and the embedded migrations
 //! ([`migrations`]). Nothing here knows about Telegram or actors.
 
+pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod job_kinds;
 pub mod migrations;
 pub mod queries;
 pub mod secret;

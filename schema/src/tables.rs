@@ -254,7 +254,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    broadcasts (id) {
+        id -> BigInt,
+        text -> Text,
+        photo -> Nullable<Binary>,
+        photo_name -> Nullable<Text>,
+        photo_file_id -> Nullable<Text>,
+        state -> Text,
+        created_by -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    broadcast_recipients (broadcast_id, user_id) {
+        broadcast_id -> BigInt,
+        user_id -> BigInt,
+        status -> Text,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    snk_answers (id) {
+        id -> BigInt,
+        order_ref -> Text,
+        product_id -> BigInt,
+        user_id -> BigInt,
+        answer_enc -> Binary,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(products -> categories (category_id));
+diesel::joinable!(broadcast_recipients -> broadcasts (broadcast_id));
 diesel::joinable!(order_items -> orders (order_id));
 diesel::joinable!(order_items -> products (product_id));
 diesel::joinable!(stock_items -> products (product_id));
@@ -283,11 +318,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     templates,
     conversation_states,
+    broadcasts,
+    broadcast_recipients,
+    snk_answers,
 );
 
 /// Every table, in an order that respects foreign keys (parents first). Backups count rows
 /// per table and drills compare them, so the list lives next to the definitions.
-pub const ALL_TABLES: [&str; 19] = [
+pub const ALL_TABLES: [&str; 22] = [
     "users",
     "categories",
     "products",
@@ -307,4 +345,7 @@ pub const ALL_TABLES: [&str; 19] = [
     "settings",
     "templates",
     "conversation_states",
+    "broadcasts",
+    "broadcast_recipients",
+    "snk_answers",
 ];

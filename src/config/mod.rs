@@ -5,6 +5,7 @@
 //! [`ConfigErrors`], each naming the variable and the form it expects, so an operator fixes
 //! a `bot.env` in one pass. Secrets are wrapped in [`Secret`] and never printed.
 
+mod data_keys;
 mod load;
 mod webhook_secret;
 
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 pub use autoorder_schema::secret::Secret;
 pub use load::{ConfigError, ConfigErrors, Source};
+pub use data_keys::ensure_data_keys;
 pub use webhook_secret::ensure_webhook_secret;
 
 /// How the bot receives updates from Telegram.

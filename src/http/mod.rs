@@ -30,7 +30,7 @@ pub struct AppState {
     pub state: Arc<RuntimeState>,
     pub registry: Registry,
     pub metrics: Arc<Metrics>,
-    pub prometheus: PromRegistry,
+    pub prometheus: Arc<PromRegistry>,
     /// Expected `X-Telegram-Bot-Api-Secret-Token`.
     pub webhook_secret: Secret<String>,
 }

@@ -1,19 +1,27 @@
 //! Handling of stored updates: claim in `update_id` order, handle, mark done or retry.
 
 use teloxide_core::prelude::*;
-use teloxide_core::types::{Update, UpdateKind};
+use teloxide_core::types::{CallbackQuery, ChatId, Message, Update, UpdateKind};
 
 use autoorder_schema::StoreError;
 use autoorder_schema::queries::updates::{
     StoredUpdate, claim_pending_updates, extend_update_claims, mark_update_done, mark_update_failed,
 };
+use autoorder_schema::job_kinds::JobPayload;
+use autoorder_schema::queries::conversations::{clear_conversation, get_conversation, set_conversation};
+use autoorder_schema::queries::jobs::{NewJob, enqueue};
+use autoorder_schema::queries::orders::{order_owner, product_name};
+use autoorder_schema::queries::snk::{save_snk_answer, snk_aad};
 use autoorder_schema::queries::users::{TelegramProfile, count_users, is_blocked, touch_user};
+use autoorder_schema::write_tx;
 
 use crate::blocking::with_conn;
 use crate::log_targets::BOT;
 use crate::metrics::OutcomeLabels;
 use crate::services::Services;
 
+use super::callback::CallbackData;
+use super::conversation::Conversation;
 use super::texts;
 
 /// How many updates one claim takes.
@@ -100,11 +108,7 @@ async fn process_one(
 }
 
 /// Routes one update. Unknown update kinds and unknown fields are ignored, never an error.
-pub async fn handle_update(
-    services: &Services,
-    bot: &Bot,
-    payload: &str,
-) -> Result<(), HandleError> {
+pub async fn handle_update(services: &Services, bot: &Bot, payload: &str) -> Result<(), HandleError> {
     let update: Update = match serde_json::from_str(payload) {
         Ok(u) => u,
         Err(e) => {
@@ -112,17 +116,25 @@ pub async fn handle_update(
             return Ok(());
         }
     };
-    let UpdateKind::Message(message) = update.kind else {
-        return Ok(());
-    };
-    let Some(from) = message.from.as_ref() else {
-        return Ok(());
-    };
+    let update_id = i64::from(update.id.0);
+    match update.kind {
+        UpdateKind::Message(message) => on_message(services, bot, update_id, &message).await,
+        UpdateKind::CallbackQuery(query) => on_callback(services, bot, &query).await,
+        _ => Ok(()),
+    }
+}
+
+fn telegram(e: impl std::fmt::Display) -> HandleError {
+    HandleError::Telegram(e.to_string())
+}
+
+async fn on_message(services: &Services, bot: &Bot, update_id: i64, message: &Message) -> Result<(), HandleError> {
+    let Some(from) = message.from.as_ref() else { return Ok(()) };
     let user_id = from.id.0 as i64;
     let username = from.username.clone();
     let first_name = from.first_name.clone();
     let language = from.language_code.clone();
-    let (users, blocked) = with_conn(&services.pool, move |c| {
+    let (users, blocked, conversation) = with_conn(&services.pool, move |c| {
         touch_user(
             c,
             &TelegramProfile {
@@ -132,23 +144,113 @@ pub async fn handle_update(
                 language: language.as_deref(),
             },
         )?;
-        Ok((count_users(c)?, is_blocked(c, user_id)?))
+        Ok((count_users(c)?, is_blocked(c, user_id)?, get_conversation(c, user_id)?))
     })
     .await?;
 
     let text = message.text().unwrap_or_default();
     let command = text.split_whitespace().next().unwrap_or_default();
     let is_start = command == "/start" || command.starts_with("/start@");
-    if !is_start {
+    if blocked {
+        if is_start {
+            bot.send_message(message.chat.id, texts::BLOCKED).await.map_err(telegram)?;
+        }
         return Ok(());
     }
-    let reply = if blocked {
-        texts::BLOCKED.to_string()
-    } else {
-        texts::welcome(&from.first_name, &services.settings.store_name, users)
+    if is_start {
+        let reply = texts::welcome(&from.first_name, &services.settings.store_name, users);
+        bot.send_message(message.chat.id, reply).await.map_err(telegram)?;
+        return Ok(());
+    }
+    match conversation.as_deref().and_then(Conversation::from_json) {
+        Some(Conversation::AwaitingSnkAnswer { order_ref, product_id, product_name }) => {
+            let answer = SnkAnswer {
+                text: message.text().or(message.caption()).map(str::to_string),
+                photo_file_id: message.photo().and_then(|p| p.last()).map(|p| p.file.id.to_string()),
+            };
+            if answer.text.is_none() && answer.photo_file_id.is_none() {
+                bot.send_message(message.chat.id, texts::SNK_EMPTY).await.map_err(telegram)?;
+                return Ok(());
+            }
+            let customer = from.full_name();
+            store_snk_answer(services, update_id, user_id, &customer, &order_ref, product_id, &product_name, &answer).await?;
+            bot.send_message(message.chat.id, texts::SNK_THANKS).await.map_err(telegram)?;
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// An SNK answer as stored (encrypted as a whole).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SnkAnswer {
+    pub text: Option<String>,
+    pub photo_file_id: Option<String>,
+}
+
+/// Stores the encrypted answer, ends the dialog and enqueues the seller notice — one
+/// transaction, so an answer is never stored without its notice or the other way round.
+#[allow(clippy::too_many_arguments)]
+async fn store_snk_answer(
+    services: &Services,
+    update_id: i64,
+    user_id: i64,
+    customer: &str,
+    order_ref: &str,
+    product_id: i64,
+    product_name: &str,
+    answer: &SnkAnswer,
+) -> Result<(), HandleError> {
+    let plain = serde_json::to_vec(answer).map_err(|e| HandleError::Telegram(e.to_string()))?;
+    let sealed = services.data_keys.encrypt(&plain, &snk_aad(order_ref, product_id));
+    let notice = JobPayload::SellerNotice {
+        notice_id: format!("snk-{update_id}"),
+        text: texts::snk_seller_notice(customer, user_id, product_name, order_ref, answer.text.as_deref().unwrap_or("(foto)")),
+        photo_file_id: answer.photo_file_id.clone(),
     };
-    bot.send_message(message.chat.id, reply)
-        .await
-        .map_err(|e| HandleError::Telegram(e.to_string()))?;
+    let order_ref = order_ref.to_string();
+    with_conn(&services.pool, move |c| {
+        write_tx(c, |c| {
+            save_snk_answer(c, &order_ref, product_id, user_id, &sealed)?;
+            enqueue(c, &NewJob::keyed(notice, format!("seller-notice:snk-{update_id}")))?;
+            clear_conversation(c, user_id)
+        })
+    })
+    .await?;
+    services.wake_queue();
     Ok(())
+}
+
+async fn on_callback(services: &Services, bot: &Bot, query: &CallbackQuery) -> Result<(), HandleError> {
+    let user_id = query.from.id.0 as i64;
+    let parsed = query.data.as_deref().map(CallbackData::parse);
+    match parsed {
+        Some(Ok(CallbackData::SnkFulfil { order_ref, product_id })) => {
+            let (owner_ok, name) = {
+                let order_ref = order_ref.clone();
+                with_conn(&services.pool, move |c| {
+                    let owner = order_owner(c, &order_ref)?;
+                    let name = product_name(c, product_id)?;
+                    Ok((owner == Some(user_id), name))
+                })
+                .await?
+            };
+            if !owner_ok {
+                log::warn!(target: BOT, "SNK press for an order user {user_id} does not own");
+                bot.answer_callback_query(query.id.clone()).text(texts::STALE_BUTTON).await.map_err(telegram)?;
+                return Ok(());
+            }
+            let product_name = name.unwrap_or_else(|| format!("produk #{product_id}"));
+            let state = Conversation::AwaitingSnkAnswer { order_ref, product_id, product_name: product_name.clone() };
+            let json = state.to_json();
+            with_conn(&services.pool, move |c| set_conversation(c, user_id, &json)).await?;
+            bot.answer_callback_query(query.id.clone()).await.map_err(telegram)?;
+            bot.send_message(ChatId(user_id), texts::snk_prompt(&product_name)).await.map_err(telegram)?;
+            Ok(())
+        }
+        _ => {
+            bot.answer_callback_query(query.id.clone()).text(texts::STALE_BUTTON).await.map_err(telegram)?;
+            Ok(())
+        }
+    }
 }

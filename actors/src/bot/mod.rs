@@ -5,6 +5,8 @@
 //! takes the bot down. A panic restarts the actor with fresh state; claims it held expire and
 //! the updates are handled again.
 
+pub mod callback;
+pub mod conversation;
 pub mod intake;
 pub mod polling;
 pub mod texts;

@@ -1,40 +1,297 @@
-//! QueueActor: the durable job queue and the rate-limited sender to Telegram. It starts and
-//! reports its state now; the queue issue gives it its work.
+//! QueueActor: runs the durable jobs.
+//!
+//! It claims due jobs in batches with leases, runs them concurrently through one rate limiter,
+//! and records each outcome: done, retried with backoff (a 429 gives its attempt back), cancelled
+//! (unreachable recipient) or dead. Jobs whose worker crashed are rescued when their lease runs
+//! out. Telegram-sending kinds run only on the replica holding the `queue-leader` lease, so any
+//! number of replicas stays inside one bot's send budget; other kinds run anywhere. It wakes on
+//! an in-process signal, on PostgreSQL NOTIFY from other processes, and polls as a fallback.
+
+pub mod handlers;
+pub mod limiter;
+pub mod sender;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use actix::prelude::*;
+use futures_util::StreamExt;
+use tokio::sync::watch;
 
+use autoorder_schema::job_kinds::JobPayload;
+use autoorder_schema::queries::jobs::{
+    ClaimedJob, JobListener, KindFilter, NewJob, RetryOutcome, bury_job, cancel_job, claim_due_jobs, complete_job, enqueue, extend_job_leases,
+    rescue_expired_leases, retry_job,
+};
+use autoorder_schema::queries::leases::{release_lease, try_acquire_lease};
+
+use crate::blocking::with_conn;
 use crate::log_targets::QUEUE;
+use crate::metrics::JobLabels;
 use crate::services::Services;
 use crate::supervisor::Shutdown;
+use handlers::{JobContext, Outcome};
+use limiter::SendLimiter;
 
 /// Registry name.
 pub const NAME: &str = "queue";
+/// Lease that makes a replica the sender.
+pub const LEADER_LEASE: &str = "queue-leader";
+
+const LEADER_TTL_MS: i64 = 10_000;
+const LEADER_RENEW: Duration = Duration::from_secs(3);
+const JOB_LEASE_MS: i64 = 30_000;
+const BATCH: i64 = 32;
+const CONCURRENCY: usize = 8;
+const POLL_FALLBACK: Duration = Duration::from_secs(1);
+
+struct Shared {
+    ctx: JobContext,
+    leader: AtomicBool,
+    stopping: AtomicBool,
+    stopped: watch::Sender<bool>,
+}
 
 /// See the module docs.
 pub struct QueueActor {
-    #[allow(dead_code)]
-    services: Services,
+    shared: Arc<Shared>,
 }
 
 impl QueueActor {
     /// Builds a fresh actor (called by the supervisor on every start).
     pub fn new(services: Services) -> QueueActor {
-        QueueActor { services }
+        let tg = &services.settings.telegram;
+        let bot = crate::telegram::bot(&tg.api_url, tg.bot_token.expose())
+            .unwrap_or_else(|e| panic!("the Bot API client cannot be built: {e}"));
+        let owner_token = tg.owner_bot_token.as_ref().unwrap_or(&tg.bot_token);
+        let owner_bot = crate::telegram::bot(&tg.api_url, owner_token.expose())
+            .unwrap_or_else(|e| panic!("the owner Bot API client cannot be built: {e}"));
+        let limiter = Arc::new(SendLimiter::new(services.settings.send_rate));
+        let (stopped, _) = watch::channel(false);
+        let ctx = JobContext { services, bot, owner_bot, limiter };
+        QueueActor {
+            shared: Arc::new(Shared { ctx, leader: AtomicBool::new(false), stopping: AtomicBool::new(false), stopped }),
+        }
     }
 }
 
 impl Actor for QueueActor {
     type Context = Context<Self>;
 
-    fn started(&mut self, _ctx: &mut Self::Context) {
+    fn started(&mut self, ctx: &mut Self::Context) {
+        let shared = self.shared.clone();
+        spawn_listener(shared.clone());
+        ctx.spawn(leadership(shared.clone()).into_actor(self));
+        ctx.spawn(work(shared).into_actor(self));
         log::info!(target: QUEUE, "queue actor ready");
     }
 }
 
-impl Handler<Shutdown> for QueueActor {
-    type Result = ();
+/// Keeps (or takes over) the leader lease and schedules the leader's daily chores.
+async fn leadership(shared: Arc<Shared>) {
+    let services = &shared.ctx.services;
+    let me = services.instance_id.to_string();
+    while !shared.stopping.load(Ordering::SeqCst) {
+        let holder = me.clone();
+        let held = with_conn(&services.pool, move |c| try_acquire_lease(c, LEADER_LEASE, &holder, LEADER_TTL_MS))
+            .await
+            .unwrap_or(false);
+        let was = shared.leader.swap(held, Ordering::SeqCst);
+        if held != was {
+            log::info!(target: QUEUE, "{} the queue leader", if held { "became" } else { "is no longer" });
+            services.wake_queue();
+        }
+        if held {
+            schedule_daily_purge(services).await;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(LEADER_RENEW) => {}
+            _ = wait_stopped(&shared) => {}
+        }
+    }
+    if shared.leader.load(Ordering::SeqCst) {
+        let holder = me.clone();
+        let _ = with_conn(&services.pool, move |c| release_lease(c, LEADER_LEASE, &holder)).await;
+    }
+}
 
-    fn handle(&mut self, _: Shutdown, ctx: &mut Self::Context) {
-        ctx.stop();
+async fn wait_stopped(shared: &Shared) {
+    let mut rx = shared.stopped.subscribe();
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+/// One purge job per local day (its unique key makes every replica's enqueue the same job).
+async fn schedule_daily_purge(services: &Services) {
+    let today = chrono::Utc::now().with_timezone(&services.settings.timezone).date_naive();
+    let days = services.settings.snk_retention_days;
+    let job = NewJob::keyed(JobPayload::PurgeSnkAnswers { retention_days: days }, format!("purge-snk:{today}"));
+    if let Err(e) = with_conn(&services.pool, move |c| enqueue(c, &job)).await {
+        log::warn!(target: QUEUE, "scheduling the SNK purge: {e}");
+    }
+}
+
+/// PostgreSQL LISTEN on a dedicated connection: other processes' commits that enqueue jobs
+/// wake this queue within a few milliseconds. (diesel exposes no socket to block on, so the
+/// thread drains notifications every 50 ms — a local, query-free check.)
+fn spawn_listener(shared: Arc<Shared>) {
+    let wake = shared.ctx.services.queue_wake.clone();
+    let pool = shared.ctx.services.pool.clone();
+    let spawned = std::thread::Builder::new().name("queue-listen".into()).spawn(move || {
+        let mut listener = match JobListener::open(&pool) {
+            Ok(Some(l)) => l,
+            Ok(None) => return,
+            Err(e) => {
+                log::warn!(target: QUEUE, "LISTEN failed, relying on polling: {e}");
+                return;
+            }
+        };
+        while !shared.stopping.load(Ordering::SeqCst) {
+            match listener.drain() {
+                Ok(true) => wake.notify_one(),
+                Ok(false) => {}
+                Err(e) => {
+                    log::warn!(target: QUEUE, "LISTEN connection lost, relying on polling: {e}");
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    if let Err(e) = spawned {
+        log::warn!(target: QUEUE, "cannot start the LISTEN thread: {e}");
+    }
+}
+
+/// The worker loop: rescue, claim, run, record; sleep until woken when idle.
+async fn work(shared: Arc<Shared>) {
+    let services = shared.ctx.services.clone();
+    let worker = services.instance_id.to_string();
+    let mut last_rescue = tokio::time::Instant::now() - Duration::from_secs(60);
+    while !shared.stopping.load(Ordering::SeqCst) {
+        if last_rescue.elapsed() >= Duration::from_secs(5) {
+            match with_conn(&services.pool, rescue_expired_leases).await {
+                Ok(n) if n > 0 => log::warn!(target: QUEUE, "rescued {n} job(s) from an expired lease"),
+                Ok(_) => {}
+                Err(e) => log::warn!(target: QUEUE, "rescuing expired leases: {e}"),
+            }
+            shared.ctx.limiter.forget_idle_chats();
+            last_rescue = tokio::time::Instant::now();
+        }
+        let leader = shared.leader.load(Ordering::SeqCst);
+        let w = worker.clone();
+        let claimed = with_conn(&services.pool, move |c| {
+            let kinds = if leader { KindFilter::All } else { KindFilter::Except(&JobPayload::TELEGRAM_KINDS) };
+            claim_due_jobs(c, &w, BATCH, JOB_LEASE_MS, kinds)
+        })
+        .await;
+        let batch = match claimed {
+            Ok(batch) => batch,
+            Err(e) => {
+                log::warn!(target: QUEUE, "claiming jobs: {e}");
+                idle(&shared, Duration::from_secs(2)).await;
+                continue;
+            }
+        };
+        if batch.is_empty() {
+            idle(&shared, POLL_FALLBACK).await;
+            continue;
+        }
+        run_batch(&shared, &worker, batch).await;
+    }
+    let _ = shared.stopped.send(true);
+}
+
+async fn idle(shared: &Shared, at_most: Duration) {
+    tokio::select! {
+        _ = shared.ctx.services.queue_wake.notified() => {}
+        _ = tokio::time::sleep(at_most) => {}
+        _ = wait_stopped(shared) => {}
+    }
+}
+
+/// Runs a batch with bounded concurrency while renewing its leases.
+async fn run_batch(shared: &Shared, worker: &str, batch: Vec<ClaimedJob>) {
+    let ids: Vec<i64> = batch.iter().map(|j| j.id).collect();
+    let jobs = futures_util::stream::iter(batch.iter().map(|job| run_and_record(shared, worker, job)))
+        .buffer_unordered(CONCURRENCY)
+        .collect::<Vec<()>>();
+    tokio::pin!(jobs);
+    let mut renew = tokio::time::interval(Duration::from_millis(JOB_LEASE_MS as u64 / 3));
+    renew.tick().await;
+    loop {
+        tokio::select! {
+            _ = &mut jobs => break,
+            _ = renew.tick() => {
+                let (w, ids) = (worker.to_string(), ids.clone());
+                if let Err(e) = with_conn(&shared.ctx.services.pool, move |c| extend_job_leases(c, &w, &ids, JOB_LEASE_MS)).await {
+                    log::warn!(target: QUEUE, "renewing job leases: {e}");
+                }
+            }
+        }
+    }
+}
+
+async fn run_and_record(shared: &Shared, worker: &str, job: &ClaimedJob) {
+    let outcome = shared.ctx.run(job).await;
+    let services = &shared.ctx.services;
+    let label = match &outcome {
+        Outcome::Done => "done",
+        Outcome::Retry { consume_attempt: false, .. } => "deferred",
+        Outcome::Retry { .. } => "retry",
+        Outcome::Cancel(_) => "cancelled",
+        Outcome::Dead(_) => "dead",
+    };
+    let (id, w, kind) = (job.id, worker.to_string(), job.kind.clone());
+    let recorded = with_conn(&services.pool, move |c| {
+        Ok(match &outcome {
+            Outcome::Done => complete_job(c, id, &w)?.then_some("done"),
+            Outcome::Retry { delay, consume_attempt, error } => {
+                match retry_job(c, id, &w, error, delay.as_millis() as i64, *consume_attempt)? {
+                    RetryOutcome::Dead => Some("dead"),
+                    RetryOutcome::Retrying => Some("retry"),
+                    RetryOutcome::LeaseLost => None,
+                }
+            }
+            Outcome::Cancel(reason) => cancel_job(c, id, &w, reason)?.then_some("cancelled"),
+            Outcome::Dead(reason) => bury_job(c, id, &w, reason)?.then_some("dead"),
+        })
+    })
+    .await;
+    match recorded {
+        Ok(Some(state)) => {
+            if state == "dead" {
+                log::error!(target: QUEUE, "job {id} ({kind}) is dead");
+            }
+            services.metrics.jobs_finished.get_or_create(&JobLabels { kind, outcome: label }).inc();
+        }
+        Ok(None) => log::warn!(target: QUEUE, "job {id} ({kind}): lease lost before its outcome was recorded"),
+        Err(e) => log::warn!(target: QUEUE, "job {id} ({kind}): recording the outcome failed: {e}"),
+    }
+}
+
+impl Handler<Shutdown> for QueueActor {
+    type Result = ResponseActFuture<Self, ()>;
+
+    /// Stops claiming, lets the batch in hand finish, gives up the leader lease, stops.
+    fn handle(&mut self, _: Shutdown, _ctx: &mut Self::Context) -> Self::Result {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        let shared = self.shared.clone();
+        shared.ctx.services.queue_wake.notify_waiters();
+        let mut rx = shared.stopped.subscribe();
+        Box::pin(
+            async move {
+                let _ = rx.wait_for(|s| *s).await;
+            }
+            .into_actor(self)
+            .map(|(), _, ctx| ctx.stop()),
+        )
+    }
+}
+
+impl Drop for QueueActor {
+    /// A crashed instance's helper thread and loops stop with it.
+    fn drop(&mut self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
     }
 }

@@ -1,7 +1,12 @@
 //! Queries and the transactions that keep the invariants, one module per concern.
 
 pub mod audit;
+pub mod broadcasts;
+pub mod conversations;
+pub mod jobs;
 pub mod leases;
+pub mod orders;
 pub mod settings;
+pub mod snk;
 pub mod updates;
 pub mod users;

@@ -59,3 +59,23 @@ pub fn is_blocked(conn: &mut DbConnection, user_id: i64) -> Result<bool, StoreEr
         .optional()?
         .unwrap_or(false))
 }
+
+/// Marks a user unreachable: Telegram said the bot was blocked, the user is deactivated or the
+/// chat does not exist. Broadcasts skip them until they write again.
+pub fn mark_unreachable(conn: &mut DbConnection, user_id: i64) -> Result<(), StoreError> {
+    diesel::update(u::table.find(user_id).filter(u::unreachable_at.is_null()))
+        .set(u::unreachable_at.eq(now_ms()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Whether a user is marked unreachable.
+pub fn is_unreachable(conn: &mut DbConnection, user_id: i64) -> Result<bool, StoreError> {
+    Ok(u::table
+        .find(user_id)
+        .select(u::unreachable_at)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten()
+        .is_some())
+}

@@ -1,0 +1,132 @@
+//! One Bot API send, with Telegram's answers sorted into what the queue must do about them.
+
+use std::time::Duration;
+
+use teloxide_core::RequestError;
+use teloxide_core::prelude::*;
+use teloxide_core::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId, ParseMode};
+
+use autoorder_schema::job_kinds::{Button, OutboundMessage, PhotoRef};
+
+/// How a send failed, by what the queue does next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// 429: wait exactly this long; not the job's fault, so no attempt is used.
+    RetryAfter(Duration),
+    /// The recipient cannot be reached (bot blocked, user deactivated, chat not found): mark
+    /// them and never retry.
+    Unreachable(String),
+    /// Network errors, 5xx, unknown answers: retry with backoff.
+    Transient(String),
+    /// Telegram rejected the request itself (bad markup, too long): retrying cannot help.
+    Permanent(String),
+}
+
+/// Sorts a teloxide error. Messages are from teloxide, which strips the URL (and so the
+/// token) from network errors.
+pub fn classify(e: &RequestError) -> SendError {
+    use teloxide_core::ApiError as A;
+    match e {
+        RequestError::RetryAfter(secs) => SendError::RetryAfter(secs.duration()),
+        RequestError::Api(A::BotBlocked | A::UserDeactivated | A::ChatNotFound | A::BotKicked | A::BotKickedFromSupergroup) => {
+            SendError::Unreachable(e.to_string())
+        }
+        RequestError::Api(A::Unknown(_)) => SendError::Transient(e.to_string()),
+        RequestError::Api(_) => SendError::Permanent(e.to_string()),
+        RequestError::MigrateToChatId(_) => SendError::Permanent(e.to_string()),
+        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => SendError::Transient(e.to_string()),
+    }
+}
+
+/// What a successful send returned that the queue may need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub message_id: i32,
+    /// The file id Telegram assigned an uploaded photo (to reuse it).
+    pub photo_file_id: Option<String>,
+}
+
+fn keyboard(rows: &[Vec<Button>]) -> Option<InlineKeyboardMarkup> {
+    if rows.is_empty() {
+        return None;
+    }
+    let rows = rows.iter().map(|row| {
+        row.iter()
+            .filter_map(|b| match (&b.callback_data, &b.url) {
+                (Some(data), _) => Some(InlineKeyboardButton::callback(b.text.clone(), data.clone())),
+                (None, Some(url)) => reqwest::Url::parse(url).ok().map(|u| InlineKeyboardButton::url(b.text.clone(), u)),
+                (None, None) => None,
+            })
+            .collect::<Vec<_>>()
+    });
+    Some(InlineKeyboardMarkup::new(rows))
+}
+
+/// Sends one message: text, or a photo (by file id, or uploaded from `upload`) with the text as
+/// caption.
+pub async fn send(bot: &Bot, msg: &OutboundMessage, upload: Option<(String, Vec<u8>)>) -> Result<Sent, SendError> {
+    let chat = ChatId(msg.chat_id);
+    let markup = keyboard(&msg.buttons);
+    let photo = match (&msg.photo, upload) {
+        (_, Some((name, bytes))) => Some(InputFile::memory(bytes).file_name(name)),
+        (Some(PhotoRef::FileId { file_id }), None) => Some(InputFile::file_id(file_id.clone().into())),
+        (None, None) => None,
+    };
+    let result = match photo {
+        Some(photo) => {
+            let mut req = bot.send_photo(chat, photo).caption(msg.text.clone());
+            if msg.html {
+                req = req.parse_mode(ParseMode::Html);
+            }
+            if let Some(m) = markup {
+                req = req.reply_markup(m);
+            }
+            req.await
+        }
+        None => {
+            let mut req = bot.send_message(chat, msg.text.clone());
+            if msg.html {
+                req = req.parse_mode(ParseMode::Html);
+            }
+            if let Some(m) = markup {
+                req = req.reply_markup(m);
+            }
+            req.await
+        }
+    };
+    match result {
+        Ok(m) => Ok(Sent {
+            message_id: m.id.0,
+            photo_file_id: m.photo().and_then(|p| p.last()).map(|p| p.file.id.to_string()),
+        }),
+        Err(e) => Err(classify(&e)),
+    }
+}
+
+/// Deletes a message, or, when Telegram refuses (older than 48 h, already gone), edits it to
+/// `fallback_text` so a stale invoice never looks payable.
+pub async fn delete_or_edit(bot: &Bot, chat_id: i64, message_id: i32, fallback_text: &str) -> Result<(), SendError> {
+    let (chat, id) = (ChatId(chat_id), MessageId(message_id));
+    let deleted = bot.delete_message(chat, id).await;
+    let delete_err = match deleted {
+        Ok(_) => return Ok(()),
+        Err(e) => classify(&e),
+    };
+    if matches!(delete_err, SendError::RetryAfter(_) | SendError::Transient(_)) {
+        return Err(delete_err);
+    }
+    match bot.edit_message_text(chat, id, fallback_text.to_string()).await {
+        Ok(_) => Ok(()),
+        Err(RequestError::Api(teloxide_core::ApiError::MessageNotModified | teloxide_core::ApiError::MessageToEditNotFound)) => {
+            Ok(())
+        }
+        Err(e) => match classify(&e) {
+            // Photo messages have a caption, not a text.
+            SendError::Permanent(_) => match bot.edit_message_caption(chat, id).caption(fallback_text.to_string()).await {
+                Ok(_) => Ok(()),
+                Err(e) => Err(classify(&e)),
+            },
+            other => Err(other),
+        },
+    }
+}
