@@ -17,7 +17,9 @@ use autoorder_actors::services::{
 use autoorder_actors::supervisor::{Escalation, Registry, ShutdownTree, SupervisorConfig};
 use autoorder_schema::{DbTarget, Pool, PoolOptions};
 
-use crate::config::{Config, DatabaseUrl, Secret, TelegramMode, ensure_data_keys, ensure_webhook_secret};
+use crate::config::{
+    Config, DatabaseUrl, Secret, TelegramMode, ensure_data_keys, ensure_webhook_secret,
+};
 use crate::http::{self, AppState};
 use crate::logging;
 
@@ -54,7 +56,11 @@ pub fn init_logging_console(config: &Config) -> anyhow::Result<()> {
         .build();
     let cfg = log4rs::Config::builder()
         .appender(Appender::builder().build("console", Box::new(console)))
-        .build(Root::builder().appender("console").build(log::LevelFilter::Warn))?;
+        .build(
+            Root::builder()
+                .appender("console")
+                .build(log::LevelFilter::Warn),
+        )?;
     log4rs::init_config(cfg)?;
     logging::register_secrets(secrets_of(config));
     Ok(())
@@ -218,7 +224,14 @@ pub fn run(config: Config) -> anyhow::Result<i32> {
     let local_addr = listener.local_addr()?;
     let config = Arc::new(config);
     let system = actix::System::new();
-    system.block_on(serve(config, pool, webhook_secret, data_keys, listener, local_addr))
+    system.block_on(serve(
+        config,
+        pool,
+        webhook_secret,
+        data_keys,
+        listener,
+        local_addr,
+    ))
 }
 
 async fn serve(

@@ -6,8 +6,8 @@ use anyhow::{Context, bail};
 
 use autoorder_schema::queries::audit::{ActorKind, AuditEntry, append_audit};
 use autoorder_schema::queries::broadcasts::{
-    BroadcastPhoto, BroadcastState, Progress, broadcast_progress, change_broadcast_state, create_broadcast,
-    latest_broadcast_id,
+    BroadcastPhoto, BroadcastState, Progress, broadcast_progress, change_broadcast_state,
+    create_broadcast, latest_broadcast_id,
 };
 use autoorder_schema::{Pool, checkout, write_tx};
 
@@ -24,26 +24,49 @@ pub fn run(pool: &Pool, command: BroadcastCommand) -> anyhow::Result<i32> {
     match command {
         BroadcastCommand::Send { text, photo } => {
             let text = text.trim().to_string();
-            let limit = if photo.is_some() { MAX_CAPTION } else { MAX_TEXT };
+            let limit = if photo.is_some() {
+                MAX_CAPTION
+            } else {
+                MAX_TEXT
+            };
             if text.is_empty() {
                 bail!("--text: the message is empty");
             }
             if text.chars().count() > limit {
-                bail!("--text: {} characters; Telegram allows at most {limit}", text.chars().count());
+                bail!(
+                    "--text: {} characters; Telegram allows at most {limit}",
+                    text.chars().count()
+                );
             }
             let photo = match photo {
                 None => None,
                 Some(path) => {
-                    let meta = std::fs::metadata(&path).with_context(|| format!("--photo {}", path.display()))?;
+                    let meta = std::fs::metadata(&path)
+                        .with_context(|| format!("--photo {}", path.display()))?;
                     if meta.len() > MAX_PHOTO_BYTES {
-                        bail!("--photo {}: {} bytes; Telegram allows at most 10 MB", path.display(), meta.len());
+                        bail!(
+                            "--photo {}: {} bytes; Telegram allows at most 10 MB",
+                            path.display(),
+                            meta.len()
+                        );
                     }
-                    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+                    let ext = path
+                        .extension()
+                        .and_then(|e| e.to_str())
+                        .unwrap_or_default()
+                        .to_ascii_lowercase();
                     if !matches!(ext.as_str(), "jpg" | "jpeg" | "png" | "webp") {
-                        bail!("--photo {}: expected a .jpg, .jpeg, .png or .webp file", path.display());
+                        bail!(
+                            "--photo {}: expected a .jpg, .jpeg, .png or .webp file",
+                            path.display()
+                        );
                     }
-                    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-                    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let bytes = std::fs::read(&path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     Some(BroadcastPhoto { name, bytes })
                 }
             };
@@ -61,7 +84,9 @@ pub fn run(pool: &Pool, command: BroadcastCommand) -> anyhow::Result<i32> {
                 )?;
                 Ok::<_, autoorder_schema::StoreError>(created)
             })?;
-            println!("broadcast {id} created for {recipients} recipient(s); the running bot sends it");
+            println!(
+                "broadcast {id} created for {recipients} recipient(s); the running bot sends it"
+            );
             Ok(0)
         }
         BroadcastCommand::Status { id, json } => {
@@ -69,7 +94,8 @@ pub fn run(pool: &Pool, command: BroadcastCommand) -> anyhow::Result<i32> {
                 Some(id) => id,
                 None => latest_broadcast_id(&mut conn)?.context("there is no broadcast yet")?,
             };
-            let progress = broadcast_progress(&mut conn, id)?.with_context(|| format!("broadcast {id} does not exist"))?;
+            let progress = broadcast_progress(&mut conn, id)?
+                .with_context(|| format!("broadcast {id} does not exist"))?;
             if json {
                 println!("{}", serde_json::to_string(&progress)?);
             } else {
@@ -77,9 +103,15 @@ pub fn run(pool: &Pool, command: BroadcastCommand) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
-        BroadcastCommand::Pause { id } => transition(&mut conn, id, BroadcastState::Paused, "broadcast.pause"),
-        BroadcastCommand::Resume { id } => transition(&mut conn, id, BroadcastState::Running, "broadcast.resume"),
-        BroadcastCommand::Cancel { id } => transition(&mut conn, id, BroadcastState::Cancelled, "broadcast.cancel"),
+        BroadcastCommand::Pause { id } => {
+            transition(&mut conn, id, BroadcastState::Paused, "broadcast.pause")
+        }
+        BroadcastCommand::Resume { id } => {
+            transition(&mut conn, id, BroadcastState::Running, "broadcast.resume")
+        }
+        BroadcastCommand::Cancel { id } => {
+            transition(&mut conn, id, BroadcastState::Cancelled, "broadcast.cancel")
+        }
     }
 }
 

@@ -47,10 +47,13 @@ fn main() -> ExitCode {
                 println!("database is up to date ({} pending)", pending.len());
                 Ok(0)
             }),
-        Command::Broadcast { command } => autoorder::boot::init_logging_console(&config).and_then(|()| {
-            let (_, pool) = autoorder::boot::open_and_migrate(&config, std::time::Duration::from_secs(30))?;
-            autoorder::broadcast_cli::run(&pool, command)
-        }),
+        Command::Broadcast { command } => {
+            autoorder::boot::init_logging_console(&config).and_then(|()| {
+                let (_, pool) =
+                    autoorder::boot::open_and_migrate(&config, std::time::Duration::from_secs(30))?;
+                autoorder::broadcast_cli::run(&pool, command)
+            })
+        }
         Command::Healthcheck { json } => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

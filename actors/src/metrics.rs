@@ -93,8 +93,16 @@ impl Metrics {
             "Telegram updates handled, by outcome",
             self.updates_processed.clone(),
         );
-        r.register("telegram_sends", "Bot API sends by the queue, by result", self.telegram_sends.clone());
-        r.register("jobs_finished", "Job runs by kind and outcome", self.jobs_finished.clone());
+        r.register(
+            "telegram_sends",
+            "Bot API sends by the queue, by result",
+            self.telegram_sends.clone(),
+        );
+        r.register(
+            "jobs_finished",
+            "Job runs by kind and outcome",
+            self.jobs_finished.clone(),
+        );
         r.register_collector(Box::new(ActorTreeCollector { tree }));
         r.register_collector(Box::new(JobsCollector { pool: pool.clone() }));
         r.register_collector(Box::new(PoolCollector { pool }));
@@ -195,19 +203,35 @@ impl std::fmt::Debug for JobsCollector {
 impl Collector for JobsCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         use autoorder_schema::queries::jobs::{job_counts, oldest_due_age_ms};
-        let Ok(mut conn) = autoorder_schema::checkout(&self.pool) else { return Ok(()) };
+        let Ok(mut conn) = autoorder_schema::checkout(&self.pool) else {
+            return Ok(());
+        };
         let counts = job_counts(&mut conn).unwrap_or_default();
         let lag = oldest_due_age_ms(&mut conn).unwrap_or(0);
         {
-            let mut m = encoder.encode_descriptor("autoorder_jobs", "Jobs by kind and state", None, MetricType::Gauge)?;
+            let mut m = encoder.encode_descriptor(
+                "autoorder_jobs",
+                "Jobs by kind and state",
+                None,
+                MetricType::Gauge,
+            )?;
             for (kind, state, n) in &counts {
                 let labels = [("kind", kind.as_str()), ("state", state.as_str())];
                 ConstGauge::new(*n).encode(m.encode_family(&labels)?)?;
             }
         }
         {
-            let dead: i64 = counts.iter().filter(|(_, s, _)| s == "dead").map(|(_, _, n)| n).sum();
-            let m = encoder.encode_descriptor("autoorder_jobs_dead", "Jobs that ran out of attempts", None, MetricType::Gauge)?;
+            let dead: i64 = counts
+                .iter()
+                .filter(|(_, s, _)| s == "dead")
+                .map(|(_, _, n)| n)
+                .sum();
+            let m = encoder.encode_descriptor(
+                "autoorder_jobs_dead",
+                "Jobs that ran out of attempts",
+                None,
+                MetricType::Gauge,
+            )?;
             ConstGauge::new(dead).encode(m)?;
         }
         let m = encoder.encode_descriptor(

@@ -174,8 +174,18 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    let nested = match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()
+            .ok()
+            .flatten()
+            .is_some(),
+        DbConnection::Pg(_) => false,
+    };
     match conn {
         DbConnection::Pg(_) => conn.transaction(f),
+        // Already inside a transaction: the outer one holds the write lock; nest as a savepoint.
+        DbConnection::Sqlite(_) if nested => conn.transaction(f),
         DbConnection::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
             match f(conn) {

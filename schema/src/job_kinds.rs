@@ -55,9 +55,19 @@ pub enum JobPayload {
     /// A notice to every owner through the owner bot, prefixed `[BOT_STORE_NAME]`.
     OwnerNotice { notice_id: String, text: String },
     /// After delivery: ask the buyer to fulfil the product's SNK (terms).
-    SnkNotice { order_ref: String, product_id: i64, user_id: i64, product_name: String, snk_text: String },
+    SnkNotice {
+        order_ref: String,
+        product_id: i64,
+        user_id: i64,
+        product_name: String,
+        snk_text: String,
+    },
     /// Delete a message (an invoice), or edit it to `fallback_text` when deletion fails.
-    Cleanup { chat_id: i64, message_id: i64, fallback_text: String },
+    Cleanup {
+        chat_id: i64,
+        message_id: i64,
+        fallback_text: String,
+    },
     /// Remove SNK answers older than the retention.
     PurgeSnkAnswers { retention_days: u32 },
 }
@@ -78,8 +88,14 @@ impl JobPayload {
 
     /// Kinds that call the Bot API and so spend the per-bot send budget. Only the replica
     /// holding the `queue-leader` lease runs them, so N replicas never exceed the budget.
-    pub const TELEGRAM_KINDS: [&'static str; 6] =
-        ["send_message", "broadcast_send", "seller_notice", "owner_notice", "snk_notice", "cleanup"];
+    pub const TELEGRAM_KINDS: [&'static str; 6] = [
+        "send_message",
+        "broadcast_send",
+        "seller_notice",
+        "owner_notice",
+        "snk_notice",
+        "cleanup",
+    ];
 }
 
 #[cfg(test)]
@@ -92,13 +108,25 @@ mod tests {
             JobPayload::SendMessage(OutboundMessage {
                 chat_id: 5,
                 text: "hai".into(),
-                photo: Some(PhotoRef::FileId { file_id: "F".into() }),
-                buttons: vec![vec![Button { text: "Ok".into(), callback_data: Some("x".into()), url: None }]],
+                photo: Some(PhotoRef::FileId {
+                    file_id: "F".into(),
+                }),
+                buttons: vec![vec![Button {
+                    text: "Ok".into(),
+                    callback_data: Some("x".into()),
+                    url: None,
+                }]],
                 via_owner_bot: false,
                 html: true,
             }),
-            JobPayload::BroadcastSend { broadcast_id: 1, user_id: 2 },
-            JobPayload::OwnerNotice { notice_id: "n".into(), text: "t".into() },
+            JobPayload::BroadcastSend {
+                broadcast_id: 1,
+                user_id: 2,
+            },
+            JobPayload::OwnerNotice {
+                notice_id: "n".into(),
+                text: "t".into(),
+            },
             JobPayload::PurgeSnkAnswers { retention_days: 30 },
         ];
         for job in jobs {

@@ -162,3 +162,10 @@ pub fn admin_execute(sql: &str) -> Result<(), diesel::result::Error> {
         .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
     conn.batch_execute(sql)
 }
+
+/// Runs raw SQL on a pool (tests that set up rows the product has no command for yet).
+pub fn execute(pool: &Pool, sql: &str) -> Result<(), crate::StoreError> {
+    let mut conn = crate::db::checkout(pool)?;
+    conn.batch_execute(sql)?;
+    Ok(())
+}

@@ -4,12 +4,12 @@ use autoorder_schema::both_backends;
 use autoorder_schema::db::{Backend, checkout};
 use autoorder_schema::job_kinds::{JobPayload, OutboundMessage};
 use autoorder_schema::queries::broadcasts::{
-    BroadcastState, RecipientStatus, TransitionError, broadcast_progress, change_broadcast_state, create_broadcast,
-    recipient_key, record_recipient,
+    BroadcastState, RecipientStatus, TransitionError, broadcast_progress, change_broadcast_state,
+    create_broadcast, recipient_key, record_recipient,
 };
 use autoorder_schema::queries::jobs::{
-    KindFilter, NewJob, RetryOutcome, claim_due_jobs, complete_job, enqueue, find_job_by_key, jobs_of_kind,
-    rescue_expired_leases, retry_job,
+    KindFilter, NewJob, RetryOutcome, claim_due_jobs, complete_job, enqueue, find_job_by_key,
+    jobs_of_kind, rescue_expired_leases, retry_job,
 };
 use autoorder_schema::queries::snk::{load_snk_answer, purge_snk_answers, save_snk_answer};
 use autoorder_schema::queries::users::{TelegramProfile, mark_unreachable, touch_user};
@@ -30,7 +30,16 @@ fn message(chat_id: i64) -> JobPayload {
 
 fn add_users(conn: &mut autoorder_schema::DbConnection, ids: impl IntoIterator<Item = i64>) {
     for id in ids {
-        touch_user(conn, &TelegramProfile { id, username: None, first_name: "U", language: None }).unwrap();
+        touch_user(
+            conn,
+            &TelegramProfile {
+                id,
+                username: None,
+                first_name: "U",
+                language: None,
+            },
+        )
+        .unwrap();
     }
 }
 
@@ -134,7 +143,9 @@ fn postgresql_workers_claim_disjoint_sets_concurrently() {
                     let mut conn = checkout(pool).unwrap();
                     let mut mine = Vec::new();
                     loop {
-                        let batch = claim_due_jobs(&mut conn, &format!("w{w}"), 7, 30_000, KindFilter::All).unwrap();
+                        let batch =
+                            claim_due_jobs(&mut conn, &format!("w{w}"), 7, 30_000, KindFilter::All)
+                                .unwrap();
                         if batch.is_empty() {
                             return mine;
                         }
@@ -152,8 +163,15 @@ fn postgresql_workers_claim_disjoint_sets_concurrently() {
     let total = all.len();
     all.sort();
     all.dedup();
-    assert_eq!((total, all.len()), (400, 400), "every job claimed exactly once");
-    assert!(claimed.iter().filter(|c| !c.is_empty()).count() >= 2, "work was shared");
+    assert_eq!(
+        (total, all.len()),
+        (400, 400),
+        "every job claimed exactly once"
+    );
+    assert!(
+        claimed.iter().filter(|c| !c.is_empty()).count() >= 2,
+        "work was shared"
+    );
 }
 
 both_backends! {

@@ -18,7 +18,11 @@ const GENERATED_ID: &str = "local";
 /// The key ring for this process.
 pub fn ensure_data_keys(config: &Config) -> anyhow::Result<DataKeys> {
     if !config.data_keys.is_empty() {
-        let keys = config.data_keys.iter().map(|k| (k.id.clone(), k.key.clone())).collect();
+        let keys = config
+            .data_keys
+            .iter()
+            .map(|k| (k.id.clone(), k.key.clone()))
+            .collect();
         return DataKeys::new(keys).context("DATA_ENCRYPTION_KEY");
     }
     if let DatabaseUrl::Postgres(_) = config.database {
@@ -29,16 +33,21 @@ pub fn ensure_data_keys(config: &Config) -> anyhow::Result<DataKeys> {
     }
     let path = config.data_dir.join(KEY_FILE);
     let key = match std::fs::read_to_string(&path) {
-        Ok(text) => parse_hex(text.trim()).with_context(|| format!("{} is damaged", path.display()))?,
+        Ok(text) => {
+            parse_hex(text.trim()).with_context(|| format!("{} is damaged", path.display()))?
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = DataKeys::generate_key();
-            std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+            std::fs::create_dir_all(&config.data_dir)
+                .with_context(|| format!("creating {}", config.data_dir.display()))?;
             let tmp = path.with_extension("tmp");
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create(true).truncate(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+            let mut file = options
+                .open(&tmp)
+                .with_context(|| format!("writing {}", tmp.display()))?;
             file.write_all(hex(&key).as_bytes())?;
             file.sync_all()?;
             std::fs::rename(&tmp, &path)?;

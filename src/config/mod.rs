@@ -14,8 +14,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use autoorder_schema::secret::Secret;
-pub use load::{ConfigError, ConfigErrors, Source};
 pub use data_keys::ensure_data_keys;
+pub use load::{ConfigError, ConfigErrors, Source};
 pub use webhook_secret::ensure_webhook_secret;
 
 /// How the bot receives updates from Telegram.

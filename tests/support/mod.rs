@@ -16,6 +16,10 @@ use autoorder_schema::testing::TestDatabase;
 pub const TOKEN: &str = "123456789:AAtest-token-SECRET_value_0123456789abcdef";
 /// The webhook secret tests configure.
 pub const WEBHOOK_SECRET: &str = "test_webhook_secret-42";
+/// The data-encryption key tests configure (id `t1`).
+pub const DATA_KEY_HEX: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+/// The seller the tests configure.
+pub const ADMIN_ID: i64 = 7001;
 
 /// One store: a data dir, a log dir, a database, and the environment for the binary.
 pub struct Store {
@@ -46,6 +50,8 @@ impl Store {
                 dir.path().join("logs").display().to_string(),
             ),
             ("DATABASE_URL".into(), db.url()),
+            ("DATA_ENCRYPTION_KEY".into(), format!("t1:{DATA_KEY_HEX}")),
+            ("TELEGRAM_ADMIN_IDS".into(), ADMIN_ID.to_string()),
         ];
         Store { dir, db, env }
     }
@@ -73,52 +79,7 @@ impl Store {
 
     /// Starts `autoorder run` and waits for its "listening on" line.
     pub fn start(&self) -> Bot {
-        let mut child = self
-            .command(&["run"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawning autoorder");
-        let (tx, rx) = mpsc::channel::<String>();
-        let stdout = child.stdout.take().expect("stdout");
-        let stderr = child.stderr.take().expect("stderr");
-        let tx2 = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx2.send(line);
-            }
-        });
-        let mut output = Vec::new();
-        let addr = loop {
-            match rx.recv_timeout(Duration::from_secs(60)) {
-                Ok(line) => {
-                    let found = line
-                        .split(" listening on ")
-                        .nth(1)
-                        .and_then(|rest| rest.split_whitespace().next())
-                        .map(String::from);
-                    output.push(line);
-                    if let Some(addr) = found {
-                        break addr;
-                    }
-                }
-                Err(_) => panic!(
-                    "autoorder did not start listening; output:\n{}",
-                    output.join("\n")
-                ),
-            }
-        };
-        Bot {
-            child: Some(child),
-            base: format!("http://{addr}"),
-            output,
-            lines: rx,
-        }
+        start_process(self.dir.path(), &self.env)
     }
 
     /// Counts rows of a table, straight from the database.
@@ -135,6 +96,133 @@ impl Store {
 
     pub fn target(&self) -> &DbTarget {
         &self.db.target
+    }
+
+    /// A pool on this store's database.
+    pub fn pool(&self) -> autoorder_schema::Pool {
+        self.db.pool()
+    }
+
+    /// Runs a CLI command to completion.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        self.command(args).output().expect("running autoorder")
+    }
+
+    /// A second process of the same store (PostgreSQL replicas): same database, its own
+    /// data and log directories.
+    pub fn replica(&self, name: &str) -> Replica {
+        let dir = self.dir.path().join(name);
+        let mut env = self.env.clone();
+        for (k, v) in env.iter_mut() {
+            if k == "DATA_DIR" {
+                *v = dir.join("data").display().to_string();
+            } else if k == "LOG_DIR" {
+                *v = dir.join("logs").display().to_string();
+            }
+        }
+        Replica { dir, env }
+    }
+}
+
+/// Another process of a store, sharing its database.
+pub struct Replica {
+    pub dir: PathBuf,
+    pub env: Vec<(String, String)>,
+}
+
+impl Replica {
+    pub fn start(&self) -> Bot {
+        std::fs::create_dir_all(&self.dir).expect("replica dir");
+        start_process(&self.dir, &self.env)
+    }
+}
+
+/// Waits for a condition on state another process changes (there is no in-process signal to
+/// wait on); checks every 50 ms until `timeout`.
+pub fn eventually(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if condition() {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Creates customers directly in the database.
+pub fn add_users(pool: &autoorder_schema::Pool, ids: impl IntoIterator<Item = i64>) {
+    use autoorder_schema::queries::users::{TelegramProfile, touch_user};
+    let mut conn = autoorder_schema::checkout(pool).expect("db");
+    autoorder_schema::write_tx(&mut conn, |c| {
+        for id in ids {
+            touch_user(
+                c,
+                &TelegramProfile {
+                    id,
+                    username: None,
+                    first_name: "Pelanggan",
+                    language: None,
+                },
+            )?;
+        }
+        Ok::<_, autoorder_schema::StoreError>(())
+    })
+    .expect("users");
+}
+
+fn start_process(dir: &Path, env: &[(String, String)]) -> Bot {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_autoorder"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .current_dir(dir)
+        .arg("run")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawning autoorder");
+    let (tx, rx) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    let tx2 = tx.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx2.send(line);
+        }
+    });
+    let mut output = Vec::new();
+    let addr = loop {
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => {
+                let found = line
+                    .split(" listening on ")
+                    .nth(1)
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .map(String::from);
+                output.push(line);
+                if let Some(addr) = found {
+                    break addr;
+                }
+            }
+            Err(_) => panic!(
+                "autoorder did not start listening; output:\n{}",
+                output.join("\n")
+            ),
+        }
+    };
+    Bot {
+        child: Some(child),
+        base: format!("http://{addr}"),
+        output,
+        lines: rx,
     }
 }
 

@@ -8,7 +8,11 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Conversation {
     /// The next text or photo answers the SNK of `product_id` in `order_ref`.
-    AwaitingSnkAnswer { order_ref: String, product_id: i64, product_name: String },
+    AwaitingSnkAnswer {
+        order_ref: String,
+        product_id: i64,
+        product_name: String,
+    },
 }
 
 impl Conversation {

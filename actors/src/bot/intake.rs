@@ -4,14 +4,16 @@ use teloxide_core::prelude::*;
 use teloxide_core::types::{CallbackQuery, ChatId, Message, Update, UpdateKind};
 
 use autoorder_schema::StoreError;
-use autoorder_schema::queries::updates::{
-    StoredUpdate, claim_pending_updates, extend_update_claims, mark_update_done, mark_update_failed,
-};
 use autoorder_schema::job_kinds::JobPayload;
-use autoorder_schema::queries::conversations::{clear_conversation, get_conversation, set_conversation};
+use autoorder_schema::queries::conversations::{
+    clear_conversation, get_conversation, set_conversation,
+};
 use autoorder_schema::queries::jobs::{NewJob, enqueue};
 use autoorder_schema::queries::orders::{order_owner, product_name};
 use autoorder_schema::queries::snk::{save_snk_answer, snk_aad};
+use autoorder_schema::queries::updates::{
+    StoredUpdate, claim_pending_updates, extend_update_claims, mark_update_done, mark_update_failed,
+};
 use autoorder_schema::queries::users::{TelegramProfile, count_users, is_blocked, touch_user};
 use autoorder_schema::write_tx;
 
@@ -108,7 +110,11 @@ async fn process_one(
 }
 
 /// Routes one update. Unknown update kinds and unknown fields are ignored, never an error.
-pub async fn handle_update(services: &Services, bot: &Bot, payload: &str) -> Result<(), HandleError> {
+pub async fn handle_update(
+    services: &Services,
+    bot: &Bot,
+    payload: &str,
+) -> Result<(), HandleError> {
     let update: Update = match serde_json::from_str(payload) {
         Ok(u) => u,
         Err(e) => {
@@ -128,8 +134,15 @@ fn telegram(e: impl std::fmt::Display) -> HandleError {
     HandleError::Telegram(e.to_string())
 }
 
-async fn on_message(services: &Services, bot: &Bot, update_id: i64, message: &Message) -> Result<(), HandleError> {
-    let Some(from) = message.from.as_ref() else { return Ok(()) };
+async fn on_message(
+    services: &Services,
+    bot: &Bot,
+    update_id: i64,
+    message: &Message,
+) -> Result<(), HandleError> {
+    let Some(from) = message.from.as_ref() else {
+        return Ok(());
+    };
     let user_id = from.id.0 as i64;
     let username = from.username.clone();
     let first_name = from.first_name.clone();
@@ -144,7 +157,11 @@ async fn on_message(services: &Services, bot: &Bot, update_id: i64, message: &Me
                 language: language.as_deref(),
             },
         )?;
-        Ok((count_users(c)?, is_blocked(c, user_id)?, get_conversation(c, user_id)?))
+        Ok((
+            count_users(c)?,
+            is_blocked(c, user_id)?,
+            get_conversation(c, user_id)?,
+        ))
     })
     .await?;
 
@@ -153,28 +170,53 @@ async fn on_message(services: &Services, bot: &Bot, update_id: i64, message: &Me
     let is_start = command == "/start" || command.starts_with("/start@");
     if blocked {
         if is_start {
-            bot.send_message(message.chat.id, texts::BLOCKED).await.map_err(telegram)?;
+            bot.send_message(message.chat.id, texts::BLOCKED)
+                .await
+                .map_err(telegram)?;
         }
         return Ok(());
     }
     if is_start {
         let reply = texts::welcome(&from.first_name, &services.settings.store_name, users);
-        bot.send_message(message.chat.id, reply).await.map_err(telegram)?;
+        bot.send_message(message.chat.id, reply)
+            .await
+            .map_err(telegram)?;
         return Ok(());
     }
     match conversation.as_deref().and_then(Conversation::from_json) {
-        Some(Conversation::AwaitingSnkAnswer { order_ref, product_id, product_name }) => {
+        Some(Conversation::AwaitingSnkAnswer {
+            order_ref,
+            product_id,
+            product_name,
+        }) => {
             let answer = SnkAnswer {
                 text: message.text().or(message.caption()).map(str::to_string),
-                photo_file_id: message.photo().and_then(|p| p.last()).map(|p| p.file.id.to_string()),
+                photo_file_id: message
+                    .photo()
+                    .and_then(|p| p.last())
+                    .map(|p| p.file.id.to_string()),
             };
             if answer.text.is_none() && answer.photo_file_id.is_none() {
-                bot.send_message(message.chat.id, texts::SNK_EMPTY).await.map_err(telegram)?;
+                bot.send_message(message.chat.id, texts::SNK_EMPTY)
+                    .await
+                    .map_err(telegram)?;
                 return Ok(());
             }
             let customer = from.full_name();
-            store_snk_answer(services, update_id, user_id, &customer, &order_ref, product_id, &product_name, &answer).await?;
-            bot.send_message(message.chat.id, texts::SNK_THANKS).await.map_err(telegram)?;
+            store_snk_answer(
+                services,
+                update_id,
+                user_id,
+                &customer,
+                &order_ref,
+                product_id,
+                &product_name,
+                &answer,
+            )
+            .await?;
+            bot.send_message(message.chat.id, texts::SNK_THANKS)
+                .await
+                .map_err(telegram)?;
             Ok(())
         }
         None => Ok(()),
@@ -202,17 +244,28 @@ async fn store_snk_answer(
     answer: &SnkAnswer,
 ) -> Result<(), HandleError> {
     let plain = serde_json::to_vec(answer).map_err(|e| HandleError::Telegram(e.to_string()))?;
-    let sealed = services.data_keys.encrypt(&plain, &snk_aad(order_ref, product_id));
+    let sealed = services
+        .data_keys
+        .encrypt(&plain, &snk_aad(order_ref, product_id));
     let notice = JobPayload::SellerNotice {
         notice_id: format!("snk-{update_id}"),
-        text: texts::snk_seller_notice(customer, user_id, product_name, order_ref, answer.text.as_deref().unwrap_or("(foto)")),
+        text: texts::snk_seller_notice(
+            customer,
+            user_id,
+            product_name,
+            order_ref,
+            answer.text.as_deref().unwrap_or("(foto)"),
+        ),
         photo_file_id: answer.photo_file_id.clone(),
     };
     let order_ref = order_ref.to_string();
     with_conn(&services.pool, move |c| {
         write_tx(c, |c| {
             save_snk_answer(c, &order_ref, product_id, user_id, &sealed)?;
-            enqueue(c, &NewJob::keyed(notice, format!("seller-notice:snk-{update_id}")))?;
+            enqueue(
+                c,
+                &NewJob::keyed(notice, format!("seller-notice:snk-{update_id}")),
+            )?;
             clear_conversation(c, user_id)
         })
     })
@@ -221,11 +274,18 @@ async fn store_snk_answer(
     Ok(())
 }
 
-async fn on_callback(services: &Services, bot: &Bot, query: &CallbackQuery) -> Result<(), HandleError> {
+async fn on_callback(
+    services: &Services,
+    bot: &Bot,
+    query: &CallbackQuery,
+) -> Result<(), HandleError> {
     let user_id = query.from.id.0 as i64;
     let parsed = query.data.as_deref().map(CallbackData::parse);
     match parsed {
-        Some(Ok(CallbackData::SnkFulfil { order_ref, product_id })) => {
+        Some(Ok(CallbackData::SnkFulfil {
+            order_ref,
+            product_id,
+        })) => {
             let (owner_ok, name) = {
                 let order_ref = order_ref.clone();
                 with_conn(&services.pool, move |c| {
@@ -237,19 +297,33 @@ async fn on_callback(services: &Services, bot: &Bot, query: &CallbackQuery) -> R
             };
             if !owner_ok {
                 log::warn!(target: BOT, "SNK press for an order user {user_id} does not own");
-                bot.answer_callback_query(query.id.clone()).text(texts::STALE_BUTTON).await.map_err(telegram)?;
+                bot.answer_callback_query(query.id.clone())
+                    .text(texts::STALE_BUTTON)
+                    .await
+                    .map_err(telegram)?;
                 return Ok(());
             }
             let product_name = name.unwrap_or_else(|| format!("produk #{product_id}"));
-            let state = Conversation::AwaitingSnkAnswer { order_ref, product_id, product_name: product_name.clone() };
+            let state = Conversation::AwaitingSnkAnswer {
+                order_ref,
+                product_id,
+                product_name: product_name.clone(),
+            };
             let json = state.to_json();
             with_conn(&services.pool, move |c| set_conversation(c, user_id, &json)).await?;
-            bot.answer_callback_query(query.id.clone()).await.map_err(telegram)?;
-            bot.send_message(ChatId(user_id), texts::snk_prompt(&product_name)).await.map_err(telegram)?;
+            bot.answer_callback_query(query.id.clone())
+                .await
+                .map_err(telegram)?;
+            bot.send_message(ChatId(user_id), texts::snk_prompt(&product_name))
+                .await
+                .map_err(telegram)?;
             Ok(())
         }
         _ => {
-            bot.answer_callback_query(query.id.clone()).text(texts::STALE_BUTTON).await.map_err(telegram)?;
+            bot.answer_callback_query(query.id.clone())
+                .text(texts::STALE_BUTTON)
+                .await
+                .map_err(telegram)?;
             Ok(())
         }
     }

@@ -25,11 +25,14 @@ pub fn snk_notice(product_name: &str, order_ref: &str, snk_text: &str) -> String
 
 /// Prompt after the SNK button is pressed.
 pub fn snk_prompt(product_name: &str) -> String {
-    format!("Silakan kirim jawaban SNK untuk {product_name}: teks dan/atau foto. Batas waktu 30 menit.")
+    format!(
+        "Silakan kirim jawaban SNK untuk {product_name}: teks dan/atau foto. Batas waktu 30 menit."
+    )
 }
 
 /// Thanks after an SNK answer is stored.
-pub const SNK_THANKS: &str = "✅ Terima kasih, jawaban SNK Anda sudah kami terima dan diteruskan ke penjual.";
+pub const SNK_THANKS: &str =
+    "✅ Terima kasih, jawaban SNK Anda sudah kami terima dan diteruskan ke penjual.";
 
 /// An SNK answer had neither text nor photo.
 pub const SNK_EMPTY: &str = "Jawaban SNK harus berupa teks dan/atau foto. Silakan kirim lagi.";
@@ -38,6 +41,14 @@ pub const SNK_EMPTY: &str = "Jawaban SNK harus berupa teks dan/atau foto. Silaka
 pub const STALE_BUTTON: &str = "Tombol ini sudah tidak berlaku.";
 
 /// The seller notice carrying an SNK answer.
-pub fn snk_seller_notice(customer: &str, user_id: i64, product_name: &str, order_ref: &str, answer: &str) -> String {
-    format!("📝 Jawaban SNK\nPelanggan: {customer} ({user_id})\nProduk: {product_name}\nPesanan: {order_ref}\n\n{answer}")
+pub fn snk_seller_notice(
+    customer: &str,
+    user_id: i64,
+    product_name: &str,
+    order_ref: &str,
+    answer: &str,
+) -> String {
+    format!(
+        "📝 Jawaban SNK\nPelanggan: {customer} ({user_id})\nProduk: {product_name}\nPesanan: {order_ref}\n\n{answer}"
+    )
 }

@@ -9,7 +9,8 @@ use teloxide_core::Bot;
 
 use autoorder_schema::job_kinds::{Button, JobPayload, OutboundMessage, PhotoRef};
 use autoorder_schema::queries::broadcasts::{
-    BroadcastState, RecipientStatus, load_broadcast, recipient_status, record_recipient, set_broadcast_photo_file_id,
+    BroadcastState, RecipientStatus, load_broadcast, recipient_status, record_recipient,
+    set_broadcast_photo_file_id,
 };
 use autoorder_schema::queries::jobs::{ClaimedJob, NewJob, enqueue};
 use autoorder_schema::queries::snk::purge_snk_answers;
@@ -30,7 +31,11 @@ use crate::services::Services;
 pub enum Outcome {
     Done,
     /// Run again after `delay`; `consume_attempt = false` gives the attempt back (429).
-    Retry { delay: Duration, consume_attempt: bool, error: String },
+    Retry {
+        delay: Duration,
+        consume_attempt: bool,
+        error: String,
+    },
     /// Never retry (recipient unreachable, broadcast cancelled).
     Cancel(String),
     /// Give up now; retrying cannot help.
@@ -111,7 +116,12 @@ impl JobContext {
     }
 
     /// Sends one message through the limiter.
-    async fn send_one(&self, job: &ClaimedJob, msg: &OutboundMessage, upload: Option<(String, Vec<u8>)>) -> Outcome {
+    async fn send_one(
+        &self,
+        job: &ClaimedJob,
+        msg: &OutboundMessage,
+        upload: Option<(String, Vec<u8>)>,
+    ) -> Outcome {
         match self.send_counted(msg, upload).await {
             Ok(_) => Outcome::Done,
             Err(e) => self.after_send_error(job, e, msg.chat_id).await,
@@ -124,7 +134,11 @@ impl JobContext {
         upload: Option<(String, Vec<u8>)>,
     ) -> Result<sender::Sent, SendError> {
         self.limiter.acquire(msg.chat_id).await;
-        let bot = if msg.via_owner_bot { &self.owner_bot } else { &self.bot };
+        let bot = if msg.via_owner_bot {
+            &self.owner_bot
+        } else {
+            &self.bot
+        };
         let result = sender::send(bot, msg, upload).await;
         let label = match &result {
             Ok(_) => "ok",
@@ -133,7 +147,11 @@ impl JobContext {
             Err(SendError::Transient(_)) => "transient",
             Err(SendError::Permanent(_)) => "rejected",
         };
-        self.services.metrics.telegram_sends.get_or_create(&SendLabels { result: label }).inc();
+        self.services
+            .metrics
+            .telegram_sends
+            .get_or_create(&SendLabels { result: label })
+            .inc();
         result
     }
 
@@ -142,27 +160,51 @@ impl JobContext {
             SendError::RetryAfter(wait) => {
                 log::warn!(target: QUEUE, "Telegram asked to slow down: pausing sends for {wait:?}");
                 self.limiter.pause_for(wait);
-                Outcome::Retry { delay: wait, consume_attempt: false, error: format!("429 retry after {wait:?}") }
+                Outcome::Retry {
+                    delay: wait,
+                    consume_attempt: false,
+                    error: format!("429 retry after {wait:?}"),
+                }
             }
             SendError::Unreachable(reason) => {
-                if let Err(err) = with_conn(&self.services.pool, move |c| mark_unreachable(c, chat_id)).await {
-                    return Outcome::Retry { delay: backoff(job.attempts), consume_attempt: true, error: err.to_string() };
+                if let Err(err) =
+                    with_conn(&self.services.pool, move |c| mark_unreachable(c, chat_id)).await
+                {
+                    return Outcome::Retry {
+                        delay: backoff(job.attempts),
+                        consume_attempt: true,
+                        error: err.to_string(),
+                    };
                 }
                 Outcome::Cancel(format!("recipient unreachable: {reason}"))
             }
-            SendError::Transient(error) => Outcome::Retry { delay: backoff(job.attempts), consume_attempt: true, error },
+            SendError::Transient(error) => Outcome::Retry {
+                delay: backoff(job.attempts),
+                consume_attempt: true,
+                error,
+            },
             SendError::Permanent(error) => Outcome::Dead(error),
         }
     }
 
     /// One recipient of a broadcast: skipped when already recorded as sent, parked while the
     /// broadcast is paused, cancelled with it; the photo is uploaded once and reused by id.
-    async fn broadcast_send(&self, job: &ClaimedJob, broadcast_id: i64, user_id: i64) -> Result<Outcome, StoreError> {
+    async fn broadcast_send(
+        &self,
+        job: &ClaimedJob,
+        broadcast_id: i64,
+        user_id: i64,
+    ) -> Result<Outcome, StoreError> {
         let (content, status) = with_conn(&self.services.pool, move |c| {
-            Ok((load_broadcast(c, broadcast_id)?, recipient_status(c, broadcast_id, user_id)?))
+            Ok((
+                load_broadcast(c, broadcast_id)?,
+                recipient_status(c, broadcast_id, user_id)?,
+            ))
         })
         .await?;
-        let Some(content) = content else { return Ok(Outcome::Dead(format!("broadcast {broadcast_id} is gone"))) };
+        let Some(content) = content else {
+            return Ok(Outcome::Dead(format!("broadcast {broadcast_id} is gone")));
+        };
         if status.as_deref() == Some("sent") {
             return Ok(Outcome::Done);
         }
@@ -170,19 +212,46 @@ impl JobContext {
             BroadcastState::Cancelled => return Ok(Outcome::Cancel("broadcast cancelled".into())),
             // Resuming makes the parked job due at once.
             BroadcastState::Paused => {
-                return Ok(Outcome::Retry { delay: Duration::from_secs(3600), consume_attempt: false, error: "paused".into() });
+                return Ok(Outcome::Retry {
+                    delay: Duration::from_secs(3600),
+                    consume_attempt: false,
+                    error: "paused".into(),
+                });
             }
             BroadcastState::Running | BroadcastState::Done => {}
         }
         let (photo, upload) = match (&content.photo_file_id, &content.photo) {
-            (Some(id), _) => (Some(PhotoRef::FileId { file_id: id.clone() }), None),
-            (None, Some(bytes)) => (None, Some((content.photo_name.clone().unwrap_or_else(|| "photo.jpg".into()), bytes.clone()))),
+            (Some(id), _) => (
+                Some(PhotoRef::FileId {
+                    file_id: id.clone(),
+                }),
+                None,
+            ),
+            (None, Some(bytes)) => (
+                None,
+                Some((
+                    content
+                        .photo_name
+                        .clone()
+                        .unwrap_or_else(|| "photo.jpg".into()),
+                    bytes.clone(),
+                )),
+            ),
             (None, None) => (None, None),
         };
-        let msg = OutboundMessage { chat_id: user_id, text: content.text.clone(), photo, buttons: Vec::new(), via_owner_bot: false, html: false };
+        let msg = OutboundMessage {
+            chat_id: user_id,
+            text: content.text.clone(),
+            photo,
+            buttons: Vec::new(),
+            via_owner_bot: false,
+            html: false,
+        };
         let outcome = match self.send_counted(&msg, upload).await {
             Ok(sent) => {
-                let file_id = sent.photo_file_id.filter(|_| content.photo_file_id.is_none() && content.photo.is_some());
+                let file_id = sent
+                    .photo_file_id
+                    .filter(|_| content.photo_file_id.is_none() && content.photo.is_some());
                 with_conn(&self.services.pool, move |c| {
                     write_tx(c, |c| {
                         if let Some(id) = &file_id {
@@ -199,11 +268,17 @@ impl JobContext {
         let final_status = match &outcome {
             Outcome::Cancel(_) => Some(RecipientStatus::Blocked),
             Outcome::Dead(_) => Some(RecipientStatus::Failed),
-            Outcome::Retry { consume_attempt: true, .. } if job.attempts >= job.max_attempts => Some(RecipientStatus::Failed),
+            Outcome::Retry {
+                consume_attempt: true,
+                ..
+            } if job.attempts >= job.max_attempts => Some(RecipientStatus::Failed),
             _ => None,
         };
         if let Some(status) = final_status {
-            with_conn(&self.services.pool, move |c| record_recipient(c, broadcast_id, user_id, status)).await?;
+            with_conn(&self.services.pool, move |c| {
+                record_recipient(c, broadcast_id, user_id, status)
+            })
+            .await?;
         }
         Ok(outcome)
     }
@@ -229,12 +304,17 @@ impl JobContext {
                 let msg = OutboundMessage {
                     chat_id: *chat_id,
                     text: text.clone(),
-                    photo: photo_file_id.clone().map(|file_id| PhotoRef::FileId { file_id }),
+                    photo: photo_file_id
+                        .clone()
+                        .map(|file_id| PhotoRef::FileId { file_id }),
                     buttons: Vec::new(),
                     via_owner_bot,
                     html: false,
                 };
-                NewJob::keyed(JobPayload::SendMessage(msg), format!("{audience}:{notice_id}:{chat_id}"))
+                NewJob::keyed(
+                    JobPayload::SendMessage(msg),
+                    format!("{audience}:{notice_id}:{chat_id}"),
+                )
             })
             .collect();
         with_conn(&self.services.pool, move |c| {

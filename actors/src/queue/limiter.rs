@@ -28,11 +28,18 @@ impl SendLimiter {
     /// evenly, so no one-second window ever holds more than the budget (+1).
     pub fn new(per_second: u32) -> SendLimiter {
         let per_second = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
-        let global = RateLimiter::direct(Quota::per_second(per_second).allow_burst(NonZeroU32::MIN));
+        let global =
+            RateLimiter::direct(Quota::per_second(per_second).allow_burst(NonZeroU32::MIN));
         let per_chat = RateLimiter::keyed(
-            Quota::with_period(PER_CHAT_INTERVAL).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)),
+            Quota::with_period(PER_CHAT_INTERVAL)
+                .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)),
         );
-        SendLimiter { global, per_chat, paused_until: Mutex::new(None), clock: DefaultClock::default() }
+        SendLimiter {
+            global,
+            per_chat,
+            paused_until: Mutex::new(None),
+            clock: DefaultClock::default(),
+        }
     }
 
     /// Waits until a message to `chat_id` may go out, then takes the slot. The per-chat slot is
@@ -48,13 +55,17 @@ impl SendLimiter {
         loop {
             match self.per_chat.check_key(&chat_id) {
                 Ok(()) => break,
-                Err(not_until) => tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await,
+                Err(not_until) => {
+                    tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await
+                }
             }
         }
         loop {
             match self.global.check() {
                 Ok(()) => break,
-                Err(not_until) => tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await,
+                Err(not_until) => {
+                    tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await
+                }
             }
         }
     }
@@ -68,8 +79,11 @@ impl SendLimiter {
     }
 
     fn paused_for(&self) -> Duration {
-        let Ok(p) = self.paused_until.lock() else { return Duration::ZERO };
-        p.map(|until| until.saturating_duration_since(Instant::now())).unwrap_or(Duration::ZERO)
+        let Ok(p) = self.paused_until.lock() else {
+            return Duration::ZERO;
+        };
+        p.map(|until| until.saturating_duration_since(Instant::now()))
+            .unwrap_or(Duration::ZERO)
     }
 
     /// Forgets per-chat state of chats idle for long (keeps memory flat across big broadcasts).
@@ -93,12 +107,19 @@ mod tests {
             limiter.acquire(chat).await;
         }
         let elapsed = start.elapsed();
-        assert!(elapsed >= Duration::from_millis(850) && elapsed < Duration::from_secs(5), "{elapsed:?}");
+        assert!(
+            elapsed >= Duration::from_millis(850) && elapsed < Duration::from_secs(5),
+            "{elapsed:?}"
+        );
         // The same chat twice: a second apart.
         let t = Instant::now();
         limiter.acquire(42).await;
         limiter.acquire(42).await;
-        assert!(t.elapsed() >= PER_CHAT_INTERVAL - Duration::from_millis(5), "{:?}", t.elapsed());
+        assert!(
+            t.elapsed() >= PER_CHAT_INTERVAL - Duration::from_millis(5),
+            "{:?}",
+            t.elapsed()
+        );
     }
 
     #[tokio::test]
@@ -107,6 +128,10 @@ mod tests {
         limiter.pause_for(Duration::from_millis(300));
         let t = Instant::now();
         limiter.acquire(1).await;
-        assert!(t.elapsed() >= Duration::from_millis(300) && t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        assert!(
+            t.elapsed() >= Duration::from_millis(300) && t.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            t.elapsed()
+        );
     }
 }

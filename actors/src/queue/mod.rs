@@ -21,8 +21,8 @@ use tokio::sync::watch;
 
 use autoorder_schema::job_kinds::JobPayload;
 use autoorder_schema::queries::jobs::{
-    ClaimedJob, JobListener, KindFilter, NewJob, RetryOutcome, bury_job, cancel_job, claim_due_jobs, complete_job, enqueue, extend_job_leases,
-    rescue_expired_leases, retry_job,
+    ClaimedJob, JobListener, KindFilter, NewJob, RetryOutcome, bury_job, cancel_job,
+    claim_due_jobs, complete_job, enqueue, extend_job_leases, rescue_expired_leases, retry_job,
 };
 use autoorder_schema::queries::leases::{release_lease, try_acquire_lease};
 
@@ -69,9 +69,19 @@ impl QueueActor {
             .unwrap_or_else(|e| panic!("the owner Bot API client cannot be built: {e}"));
         let limiter = Arc::new(SendLimiter::new(services.settings.send_rate));
         let (stopped, _) = watch::channel(false);
-        let ctx = JobContext { services, bot, owner_bot, limiter };
+        let ctx = JobContext {
+            services,
+            bot,
+            owner_bot,
+            limiter,
+        };
         QueueActor {
-            shared: Arc::new(Shared { ctx, leader: AtomicBool::new(false), stopping: AtomicBool::new(false), stopped }),
+            shared: Arc::new(Shared {
+                ctx,
+                leader: AtomicBool::new(false),
+                stopping: AtomicBool::new(false),
+                stopped,
+            }),
         }
     }
 }
@@ -94,9 +104,11 @@ async fn leadership(shared: Arc<Shared>) {
     let me = services.instance_id.to_string();
     while !shared.stopping.load(Ordering::SeqCst) {
         let holder = me.clone();
-        let held = with_conn(&services.pool, move |c| try_acquire_lease(c, LEADER_LEASE, &holder, LEADER_TTL_MS))
-            .await
-            .unwrap_or(false);
+        let held = with_conn(&services.pool, move |c| {
+            try_acquire_lease(c, LEADER_LEASE, &holder, LEADER_TTL_MS)
+        })
+        .await
+        .unwrap_or(false);
         let was = shared.leader.swap(held, Ordering::SeqCst);
         if held != was {
             log::info!(target: QUEUE, "{} the queue leader", if held { "became" } else { "is no longer" });
@@ -112,7 +124,10 @@ async fn leadership(shared: Arc<Shared>) {
     }
     if shared.leader.load(Ordering::SeqCst) {
         let holder = me.clone();
-        let _ = with_conn(&services.pool, move |c| release_lease(c, LEADER_LEASE, &holder)).await;
+        let _ = with_conn(&services.pool, move |c| {
+            release_lease(c, LEADER_LEASE, &holder)
+        })
+        .await;
     }
 }
 
@@ -123,9 +138,16 @@ async fn wait_stopped(shared: &Shared) {
 
 /// One purge job per local day (its unique key makes every replica's enqueue the same job).
 async fn schedule_daily_purge(services: &Services) {
-    let today = chrono::Utc::now().with_timezone(&services.settings.timezone).date_naive();
+    let today = chrono::Utc::now()
+        .with_timezone(&services.settings.timezone)
+        .date_naive();
     let days = services.settings.snk_retention_days;
-    let job = NewJob::keyed(JobPayload::PurgeSnkAnswers { retention_days: days }, format!("purge-snk:{today}"));
+    let job = NewJob::keyed(
+        JobPayload::PurgeSnkAnswers {
+            retention_days: days,
+        },
+        format!("purge-snk:{today}"),
+    );
     if let Err(e) = with_conn(&services.pool, move |c| enqueue(c, &job)).await {
         log::warn!(target: QUEUE, "scheduling the SNK purge: {e}");
     }
@@ -171,7 +193,9 @@ async fn work(shared: Arc<Shared>) {
     while !shared.stopping.load(Ordering::SeqCst) {
         if last_rescue.elapsed() >= Duration::from_secs(5) {
             match with_conn(&services.pool, rescue_expired_leases).await {
-                Ok(n) if n > 0 => log::warn!(target: QUEUE, "rescued {n} job(s) from an expired lease"),
+                Ok(n) if n > 0 => {
+                    log::warn!(target: QUEUE, "rescued {n} job(s) from an expired lease")
+                }
                 Ok(_) => {}
                 Err(e) => log::warn!(target: QUEUE, "rescuing expired leases: {e}"),
             }
@@ -181,7 +205,11 @@ async fn work(shared: Arc<Shared>) {
         let leader = shared.leader.load(Ordering::SeqCst);
         let w = worker.clone();
         let claimed = with_conn(&services.pool, move |c| {
-            let kinds = if leader { KindFilter::All } else { KindFilter::Except(&JobPayload::TELEGRAM_KINDS) };
+            let kinds = if leader {
+                KindFilter::All
+            } else {
+                KindFilter::Except(&JobPayload::TELEGRAM_KINDS)
+            };
             claim_due_jobs(c, &w, BATCH, JOB_LEASE_MS, kinds)
         })
         .await;
@@ -213,9 +241,10 @@ async fn idle(shared: &Shared, at_most: Duration) {
 /// Runs a batch with bounded concurrency while renewing its leases.
 async fn run_batch(shared: &Shared, worker: &str, batch: Vec<ClaimedJob>) {
     let ids: Vec<i64> = batch.iter().map(|j| j.id).collect();
-    let jobs = futures_util::stream::iter(batch.iter().map(|job| run_and_record(shared, worker, job)))
-        .buffer_unordered(CONCURRENCY)
-        .collect::<Vec<()>>();
+    let jobs =
+        futures_util::stream::iter(batch.iter().map(|job| run_and_record(shared, worker, job)))
+            .buffer_unordered(CONCURRENCY)
+            .collect::<Vec<()>>();
     tokio::pin!(jobs);
     let mut renew = tokio::time::interval(Duration::from_millis(JOB_LEASE_MS as u64 / 3));
     renew.tick().await;
@@ -237,7 +266,10 @@ async fn run_and_record(shared: &Shared, worker: &str, job: &ClaimedJob) {
     let services = &shared.ctx.services;
     let label = match &outcome {
         Outcome::Done => "done",
-        Outcome::Retry { consume_attempt: false, .. } => "deferred",
+        Outcome::Retry {
+            consume_attempt: false,
+            ..
+        } => "deferred",
         Outcome::Retry { .. } => "retry",
         Outcome::Cancel(_) => "cancelled",
         Outcome::Dead(_) => "dead",
@@ -246,13 +278,15 @@ async fn run_and_record(shared: &Shared, worker: &str, job: &ClaimedJob) {
     let recorded = with_conn(&services.pool, move |c| {
         Ok(match &outcome {
             Outcome::Done => complete_job(c, id, &w)?.then_some("done"),
-            Outcome::Retry { delay, consume_attempt, error } => {
-                match retry_job(c, id, &w, error, delay.as_millis() as i64, *consume_attempt)? {
-                    RetryOutcome::Dead => Some("dead"),
-                    RetryOutcome::Retrying => Some("retry"),
-                    RetryOutcome::LeaseLost => None,
-                }
-            }
+            Outcome::Retry {
+                delay,
+                consume_attempt,
+                error,
+            } => match retry_job(c, id, &w, error, delay.as_millis() as i64, *consume_attempt)? {
+                RetryOutcome::Dead => Some("dead"),
+                RetryOutcome::Retrying => Some("retry"),
+                RetryOutcome::LeaseLost => None,
+            },
             Outcome::Cancel(reason) => cancel_job(c, id, &w, reason)?.then_some("cancelled"),
             Outcome::Dead(reason) => bury_job(c, id, &w, reason)?.then_some("dead"),
         })
@@ -263,9 +297,18 @@ async fn run_and_record(shared: &Shared, worker: &str, job: &ClaimedJob) {
             if state == "dead" {
                 log::error!(target: QUEUE, "job {id} ({kind}) is dead");
             }
-            services.metrics.jobs_finished.get_or_create(&JobLabels { kind, outcome: label }).inc();
+            services
+                .metrics
+                .jobs_finished
+                .get_or_create(&JobLabels {
+                    kind,
+                    outcome: label,
+                })
+                .inc();
         }
-        Ok(None) => log::warn!(target: QUEUE, "job {id} ({kind}): lease lost before its outcome was recorded"),
+        Ok(None) => {
+            log::warn!(target: QUEUE, "job {id} ({kind}): lease lost before its outcome was recorded")
+        }
         Err(e) => log::warn!(target: QUEUE, "job {id} ({kind}): recording the outcome failed: {e}"),
     }
 }

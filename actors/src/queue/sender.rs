@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use teloxide_core::RequestError;
 use teloxide_core::prelude::*;
-use teloxide_core::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId, ParseMode};
+use teloxide_core::types::{
+    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId, ParseMode,
+};
 
 use autoorder_schema::job_kinds::{Button, OutboundMessage, PhotoRef};
 
@@ -28,13 +30,19 @@ pub fn classify(e: &RequestError) -> SendError {
     use teloxide_core::ApiError as A;
     match e {
         RequestError::RetryAfter(secs) => SendError::RetryAfter(secs.duration()),
-        RequestError::Api(A::BotBlocked | A::UserDeactivated | A::ChatNotFound | A::BotKicked | A::BotKickedFromSupergroup) => {
-            SendError::Unreachable(e.to_string())
-        }
+        RequestError::Api(
+            A::BotBlocked
+            | A::UserDeactivated
+            | A::ChatNotFound
+            | A::BotKicked
+            | A::BotKickedFromSupergroup,
+        ) => SendError::Unreachable(e.to_string()),
         RequestError::Api(A::Unknown(_)) => SendError::Transient(e.to_string()),
         RequestError::Api(_) => SendError::Permanent(e.to_string()),
         RequestError::MigrateToChatId(_) => SendError::Permanent(e.to_string()),
-        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => SendError::Transient(e.to_string()),
+        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => {
+            SendError::Transient(e.to_string())
+        }
     }
 }
 
@@ -53,8 +61,12 @@ fn keyboard(rows: &[Vec<Button>]) -> Option<InlineKeyboardMarkup> {
     let rows = rows.iter().map(|row| {
         row.iter()
             .filter_map(|b| match (&b.callback_data, &b.url) {
-                (Some(data), _) => Some(InlineKeyboardButton::callback(b.text.clone(), data.clone())),
-                (None, Some(url)) => reqwest::Url::parse(url).ok().map(|u| InlineKeyboardButton::url(b.text.clone(), u)),
+                (Some(data), _) => {
+                    Some(InlineKeyboardButton::callback(b.text.clone(), data.clone()))
+                }
+                (None, Some(url)) => reqwest::Url::parse(url)
+                    .ok()
+                    .map(|u| InlineKeyboardButton::url(b.text.clone(), u)),
                 (None, None) => None,
             })
             .collect::<Vec<_>>()
@@ -64,12 +76,18 @@ fn keyboard(rows: &[Vec<Button>]) -> Option<InlineKeyboardMarkup> {
 
 /// Sends one message: text, or a photo (by file id, or uploaded from `upload`) with the text as
 /// caption.
-pub async fn send(bot: &Bot, msg: &OutboundMessage, upload: Option<(String, Vec<u8>)>) -> Result<Sent, SendError> {
+pub async fn send(
+    bot: &Bot,
+    msg: &OutboundMessage,
+    upload: Option<(String, Vec<u8>)>,
+) -> Result<Sent, SendError> {
     let chat = ChatId(msg.chat_id);
     let markup = keyboard(&msg.buttons);
     let photo = match (&msg.photo, upload) {
         (_, Some((name, bytes))) => Some(InputFile::memory(bytes).file_name(name)),
-        (Some(PhotoRef::FileId { file_id }), None) => Some(InputFile::file_id(file_id.clone().into())),
+        (Some(PhotoRef::FileId { file_id }), None) => {
+            Some(InputFile::file_id(file_id.clone().into()))
+        }
         (None, None) => None,
     };
     let result = match photo {
@@ -97,7 +115,10 @@ pub async fn send(bot: &Bot, msg: &OutboundMessage, upload: Option<(String, Vec<
     match result {
         Ok(m) => Ok(Sent {
             message_id: m.id.0,
-            photo_file_id: m.photo().and_then(|p| p.last()).map(|p| p.file.id.to_string()),
+            photo_file_id: m
+                .photo()
+                .and_then(|p| p.last())
+                .map(|p| p.file.id.to_string()),
         }),
         Err(e) => Err(classify(&e)),
     }
@@ -105,24 +126,40 @@ pub async fn send(bot: &Bot, msg: &OutboundMessage, upload: Option<(String, Vec<
 
 /// Deletes a message, or, when Telegram refuses (older than 48 h, already gone), edits it to
 /// `fallback_text` so a stale invoice never looks payable.
-pub async fn delete_or_edit(bot: &Bot, chat_id: i64, message_id: i32, fallback_text: &str) -> Result<(), SendError> {
+pub async fn delete_or_edit(
+    bot: &Bot,
+    chat_id: i64,
+    message_id: i32,
+    fallback_text: &str,
+) -> Result<(), SendError> {
     let (chat, id) = (ChatId(chat_id), MessageId(message_id));
     let deleted = bot.delete_message(chat, id).await;
     let delete_err = match deleted {
         Ok(_) => return Ok(()),
         Err(e) => classify(&e),
     };
-    if matches!(delete_err, SendError::RetryAfter(_) | SendError::Transient(_)) {
+    if matches!(
+        delete_err,
+        SendError::RetryAfter(_) | SendError::Transient(_)
+    ) {
         return Err(delete_err);
     }
-    match bot.edit_message_text(chat, id, fallback_text.to_string()).await {
+    match bot
+        .edit_message_text(chat, id, fallback_text.to_string())
+        .await
+    {
         Ok(_) => Ok(()),
-        Err(RequestError::Api(teloxide_core::ApiError::MessageNotModified | teloxide_core::ApiError::MessageToEditNotFound)) => {
-            Ok(())
-        }
+        Err(RequestError::Api(
+            teloxide_core::ApiError::MessageNotModified
+            | teloxide_core::ApiError::MessageToEditNotFound,
+        )) => Ok(()),
         Err(e) => match classify(&e) {
             // Photo messages have a caption, not a text.
-            SendError::Permanent(_) => match bot.edit_message_caption(chat, id).caption(fallback_text.to_string()).await {
+            SendError::Permanent(_) => match bot
+                .edit_message_caption(chat, id)
+                .caption(fallback_text.to_string())
+                .await
+            {
                 Ok(_) => Ok(()),
                 Err(e) => Err(classify(&e)),
             },

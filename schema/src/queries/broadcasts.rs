@@ -112,16 +112,31 @@ pub fn create_broadcast(
         for chunk in users.chunks(200) {
             let rows: Vec<_> = chunk
                 .iter()
-                .map(|uid| (r::broadcast_id.eq(id), r::user_id.eq(*uid), r::status.eq("pending"), r::updated_at.eq(now)))
+                .map(|uid| {
+                    (
+                        r::broadcast_id.eq(id),
+                        r::user_id.eq(*uid),
+                        r::status.eq("pending"),
+                        r::updated_at.eq(now),
+                    )
+                })
                 .collect();
             crate::on_backend!(conn, c => diesel::insert_into(r::table).values(&rows).execute(c)?);
         }
         for uid in &users {
-            let job = NewJob::keyed(JobPayload::BroadcastSend { broadcast_id: id, user_id: *uid }, recipient_key(id, *uid));
+            let job = NewJob::keyed(
+                JobPayload::BroadcastSend {
+                    broadcast_id: id,
+                    user_id: *uid,
+                },
+                recipient_key(id, *uid),
+            );
             enqueue(conn, &job)?;
         }
         if users.is_empty() {
-            diesel::update(b::table.find(id)).set(b::state.eq("done")).execute(conn)?;
+            diesel::update(b::table.find(id))
+                .set(b::state.eq("done"))
+                .execute(conn)?;
         }
         Ok((id, users.len()))
     })
@@ -146,16 +161,30 @@ impl BroadcastContent {
 }
 
 /// Loads a broadcast.
-pub fn load_broadcast(conn: &mut DbConnection, id: i64) -> Result<Option<BroadcastContent>, StoreError> {
+pub fn load_broadcast(
+    conn: &mut DbConnection,
+    id: i64,
+) -> Result<Option<BroadcastContent>, StoreError> {
     Ok(b::table
         .find(id)
-        .select((b::id, b::text, b::photo, b::photo_name, b::photo_file_id, b::state))
+        .select((
+            b::id,
+            b::text,
+            b::photo,
+            b::photo_name,
+            b::photo_file_id,
+            b::state,
+        ))
         .first(conn)
         .optional()?)
 }
 
 /// Remembers the file id Telegram gave the uploaded photo, so later sends reuse it.
-pub fn set_broadcast_photo_file_id(conn: &mut DbConnection, id: i64, file_id: &str) -> Result<(), StoreError> {
+pub fn set_broadcast_photo_file_id(
+    conn: &mut DbConnection,
+    id: i64,
+    file_id: &str,
+) -> Result<(), StoreError> {
     diesel::update(b::table.find(id).filter(b::photo_file_id.is_null()))
         .set(b::photo_file_id.eq(file_id))
         .execute(conn)?;
@@ -163,8 +192,16 @@ pub fn set_broadcast_photo_file_id(conn: &mut DbConnection, id: i64, file_id: &s
 }
 
 /// The recorded status of one recipient.
-pub fn recipient_status(conn: &mut DbConnection, broadcast_id: i64, user_id: i64) -> Result<Option<String>, StoreError> {
-    Ok(r::table.find((broadcast_id, user_id)).select(r::status).first(conn).optional()?)
+pub fn recipient_status(
+    conn: &mut DbConnection,
+    broadcast_id: i64,
+    user_id: i64,
+) -> Result<Option<String>, StoreError> {
+    Ok(r::table
+        .find((broadcast_id, user_id))
+        .select(r::status)
+        .first(conn)
+        .optional()?)
 }
 
 /// Records what happened to a recipient and, when nobody is pending any more, marks the
@@ -206,8 +243,16 @@ pub struct Progress {
 }
 
 /// Counts recipients by status.
-pub fn broadcast_progress(conn: &mut DbConnection, id: i64) -> Result<Option<Progress>, StoreError> {
-    let Some(state) = b::table.find(id).select(b::state).first::<String>(conn).optional()? else {
+pub fn broadcast_progress(
+    conn: &mut DbConnection,
+    id: i64,
+) -> Result<Option<Progress>, StoreError> {
+    let Some(state) = b::table
+        .find(id)
+        .select(b::state)
+        .first::<String>(conn)
+        .optional()?
+    else {
         return Ok(None);
     };
     let rows: Vec<(String, i64)> = r::table
@@ -215,7 +260,11 @@ pub fn broadcast_progress(conn: &mut DbConnection, id: i64) -> Result<Option<Pro
         .group_by(r::status)
         .select((r::status, diesel::dsl::count_star()))
         .load(conn)?;
-    let mut p = Progress { id, state, ..Progress::default() };
+    let mut p = Progress {
+        id,
+        state,
+        ..Progress::default()
+    };
     for (status, n) in rows {
         p.total += n;
         match status.as_str() {
@@ -241,7 +290,11 @@ pub enum TransitionError {
     #[error("broadcast {0} does not exist")]
     NotFound(i64),
     #[error("broadcast {id} is {state}; cannot {action}")]
-    NotAllowed { id: i64, state: String, action: &'static str },
+    NotAllowed {
+        id: i64,
+        state: String,
+        action: &'static str,
+    },
 }
 
 /// Pauses, resumes or cancels a broadcast. Pausing parks its waiting jobs (far-future
@@ -252,39 +305,67 @@ pub fn change_broadcast_state(
     to: BroadcastState,
 ) -> Result<Result<(), TransitionError>, StoreError> {
     write_tx(conn, |conn| {
-        let Some(current) = b::table.find(id).select(b::state).first::<String>(conn).optional()? else {
+        let Some(current) = b::table
+            .find(id)
+            .select(b::state)
+            .first::<String>(conn)
+            .optional()?
+        else {
             return Ok(Err(TransitionError::NotFound(id)));
         };
         let from = BroadcastState::parse(&current)?;
         let (action, allowed) = match to {
             BroadcastState::Paused => ("pause", from == BroadcastState::Running),
             BroadcastState::Running => ("resume", from == BroadcastState::Paused),
-            BroadcastState::Cancelled => ("cancel", matches!(from, BroadcastState::Running | BroadcastState::Paused)),
+            BroadcastState::Cancelled => (
+                "cancel",
+                matches!(from, BroadcastState::Running | BroadcastState::Paused),
+            ),
             BroadcastState::Done => ("finish", false),
         };
         if !allowed {
-            return Ok(Err(TransitionError::NotAllowed { id, state: current, action }));
+            return Ok(Err(TransitionError::NotAllowed {
+                id,
+                state: current,
+                action,
+            }));
         }
         let now = now_ms();
-        let waiting = j::table.filter(j::unique_key.like(key_prefix(id))).filter(j::state.eq("available"));
+        let waiting = j::table
+            .filter(j::unique_key.like(key_prefix(id)))
+            .filter(j::state.eq("available"));
         match to {
             BroadcastState::Paused => {
-                diesel::update(waiting).set(j::run_at.eq(PAUSED_RUN_AT)).execute(conn)?;
+                diesel::update(waiting)
+                    .set(j::run_at.eq(PAUSED_RUN_AT))
+                    .execute(conn)?;
             }
             BroadcastState::Running => {
-                diesel::update(waiting).set(j::run_at.eq(now)).execute(conn)?;
+                diesel::update(waiting)
+                    .set(j::run_at.eq(now))
+                    .execute(conn)?;
             }
             BroadcastState::Cancelled => {
                 diesel::update(waiting)
-                    .set((j::state.eq("cancelled"), j::last_error.eq("broadcast cancelled"), j::updated_at.eq(now)))
+                    .set((
+                        j::state.eq("cancelled"),
+                        j::last_error.eq("broadcast cancelled"),
+                        j::updated_at.eq(now),
+                    ))
                     .execute(conn)?;
-                diesel::update(r::table.filter(r::broadcast_id.eq(id)).filter(r::status.eq("pending")))
-                    .set((r::status.eq("cancelled"), r::updated_at.eq(now)))
-                    .execute(conn)?;
+                diesel::update(
+                    r::table
+                        .filter(r::broadcast_id.eq(id))
+                        .filter(r::status.eq("pending")),
+                )
+                .set((r::status.eq("cancelled"), r::updated_at.eq(now)))
+                .execute(conn)?;
             }
             BroadcastState::Done => {}
         }
-        diesel::update(b::table.find(id)).set((b::state.eq(to.as_str()), b::updated_at.eq(now))).execute(conn)?;
+        diesel::update(b::table.find(id))
+            .set((b::state.eq(to.as_str()), b::updated_at.eq(now)))
+            .execute(conn)?;
         Ok(Ok(()))
     })
 }

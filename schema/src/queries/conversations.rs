@@ -11,7 +11,11 @@ use crate::tables::conversation_states as c;
 pub const STATE_TTL_MS: i64 = 30 * 60 * 1000;
 
 /// Sets a user's state (JSON of a typed state owned by the bot).
-pub fn set_conversation(conn: &mut DbConnection, user_id: i64, state: &str) -> Result<(), StoreError> {
+pub fn set_conversation(
+    conn: &mut DbConnection,
+    user_id: i64,
+    state: &str,
+) -> Result<(), StoreError> {
     let now = now_ms();
     crate::on_backend!(conn, k => diesel::insert_into(c::table)
         .values((c::user_id.eq(user_id), c::state.eq(state), c::expires_at.eq(now + STATE_TTL_MS), c::updated_at.eq(now)))
@@ -23,7 +27,10 @@ pub fn set_conversation(conn: &mut DbConnection, user_id: i64, state: &str) -> R
 }
 
 /// A user's state unless it expired.
-pub fn get_conversation(conn: &mut DbConnection, user_id: i64) -> Result<Option<String>, StoreError> {
+pub fn get_conversation(
+    conn: &mut DbConnection,
+    user_id: i64,
+) -> Result<Option<String>, StoreError> {
     Ok(c::table
         .find(user_id)
         .filter(c::expires_at.gt(now_ms()))

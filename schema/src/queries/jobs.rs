@@ -33,7 +33,12 @@ pub struct NewJob {
 impl NewJob {
     /// A job due now with the default attempts and an idempotency key.
     pub fn keyed(payload: JobPayload, unique_key: impl Into<String>) -> NewJob {
-        NewJob { payload, unique_key: Some(unique_key.into()), run_at: None, max_attempts: DEFAULT_MAX_ATTEMPTS }
+        NewJob {
+            payload,
+            unique_key: Some(unique_key.into()),
+            run_at: None,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
     }
 }
 
@@ -41,7 +46,8 @@ impl NewJob {
 /// id, or `None` when a job with the same unique key already exists.
 pub fn enqueue(conn: &mut DbConnection, job: &NewJob) -> Result<Option<i64>, StoreError> {
     let now = now_ms();
-    let payload = serde_json::to_string(&job.payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let payload =
+        serde_json::to_string(&job.payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let row = (
         j::kind.eq(job.payload.kind()),
         j::payload.eq(&payload),
@@ -88,7 +94,8 @@ pub struct ClaimedJob {
 impl ClaimedJob {
     /// The typed payload.
     pub fn payload(&self) -> Result<JobPayload, StoreError> {
-        serde_json::from_str(&self.payload).map_err(|e| StoreError::Corrupt(format!("job {}: {e}", self.id)))
+        serde_json::from_str(&self.payload)
+            .map_err(|e| StoreError::Corrupt(format!("job {}: {e}", self.id)))
     }
 }
 
@@ -115,8 +122,14 @@ pub fn claim_due_jobs(
         DbConnection::Pg(c) => {
             let (filter, names): (&str, Vec<String>) = match kinds {
                 KindFilter::All => ("", Vec::new()),
-                KindFilter::Only(k) => (" AND kind = ANY($5)", k.iter().map(|s| s.to_string()).collect()),
-                KindFilter::Except(k) => (" AND NOT (kind = ANY($5))", k.iter().map(|s| s.to_string()).collect()),
+                KindFilter::Only(k) => (
+                    " AND kind = ANY($5)",
+                    k.iter().map(|s| s.to_string()).collect(),
+                ),
+                KindFilter::Except(k) => (
+                    " AND NOT (kind = ANY($5))",
+                    k.iter().map(|s| s.to_string()).collect(),
+                ),
             };
             let sql = format!(
                 "WITH due AS (
@@ -182,14 +195,19 @@ pub fn claim_due_jobs(
 /// Marks a job done. Returns false when this worker no longer holds its lease (it expired and
 /// another worker took the job), in which case nothing changes.
 pub fn complete_job(conn: &mut DbConnection, id: i64, worker: &str) -> Result<bool, StoreError> {
-    let n = diesel::update(j::table.find(id).filter(j::lease_owner.eq(worker)).filter(j::state.eq("running")))
-        .set((
-            j::state.eq("done"),
-            j::lease_owner.eq(None::<String>),
-            j::lease_expires_at.eq(None::<i64>),
-            j::updated_at.eq(now_ms()),
-        ))
-        .execute(conn)?;
+    let n = diesel::update(
+        j::table
+            .find(id)
+            .filter(j::lease_owner.eq(worker))
+            .filter(j::state.eq("running")),
+    )
+    .set((
+        j::state.eq("done"),
+        j::lease_owner.eq(None::<String>),
+        j::lease_expires_at.eq(None::<i64>),
+        j::updated_at.eq(now_ms()),
+    ))
+    .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -222,7 +240,9 @@ pub fn retry_job(
             .select((j::attempts, j::max_attempts))
             .first(conn)
             .optional()?;
-        let Some((attempts, max_attempts)) = row else { return Ok(RetryOutcome::LeaseLost) };
+        let Some((attempts, max_attempts)) = row else {
+            return Ok(RetryOutcome::LeaseLost);
+        };
         let now = now_ms();
         let error: String = error.chars().take(2000).collect();
         let (state, attempts, outcome) = if !consume_attempt {
@@ -249,39 +269,63 @@ pub fn retry_job(
 
 /// Ends a job that must never be retried (the recipient blocked the bot, the broadcast was
 /// cancelled), keeping the reason.
-pub fn cancel_job(conn: &mut DbConnection, id: i64, worker: &str, reason: &str) -> Result<bool, StoreError> {
-    let n = diesel::update(j::table.find(id).filter(j::lease_owner.eq(worker)).filter(j::state.eq("running")))
-        .set((
-            j::state.eq("cancelled"),
-            j::last_error.eq(reason),
-            j::lease_owner.eq(None::<String>),
-            j::lease_expires_at.eq(None::<i64>),
-            j::updated_at.eq(now_ms()),
-        ))
-        .execute(conn)?;
+pub fn cancel_job(
+    conn: &mut DbConnection,
+    id: i64,
+    worker: &str,
+    reason: &str,
+) -> Result<bool, StoreError> {
+    let n = diesel::update(
+        j::table
+            .find(id)
+            .filter(j::lease_owner.eq(worker))
+            .filter(j::state.eq("running")),
+    )
+    .set((
+        j::state.eq("cancelled"),
+        j::last_error.eq(reason),
+        j::lease_owner.eq(None::<String>),
+        j::lease_expires_at.eq(None::<i64>),
+        j::updated_at.eq(now_ms()),
+    ))
+    .execute(conn)?;
     Ok(n == 1)
 }
 
 /// Extends the leases `worker` holds on `ids` (a long batch must not be rescued from under it).
-pub fn extend_job_leases(conn: &mut DbConnection, worker: &str, ids: &[i64], lease_ms: i64) -> Result<usize, StoreError> {
-    Ok(diesel::update(j::table.filter(j::id.eq_any(ids)).filter(j::lease_owner.eq(worker)).filter(j::state.eq("running")))
-        .set(j::lease_expires_at.eq(now_ms() + lease_ms))
-        .execute(conn)?)
+pub fn extend_job_leases(
+    conn: &mut DbConnection,
+    worker: &str,
+    ids: &[i64],
+    lease_ms: i64,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        j::table
+            .filter(j::id.eq_any(ids))
+            .filter(j::lease_owner.eq(worker))
+            .filter(j::state.eq("running")),
+    )
+    .set(j::lease_expires_at.eq(now_ms() + lease_ms))
+    .execute(conn)?)
 }
 
 /// Returns jobs whose lease ran out (their worker crashed) to the queue. The attempt the dead
 /// worker used stays counted, so a job that crashes its worker every time still ends `dead`.
 pub fn rescue_expired_leases(conn: &mut DbConnection) -> Result<usize, StoreError> {
     let now = now_ms();
-    Ok(diesel::update(j::table.filter(j::state.eq("running")).filter(j::lease_expires_at.lt(now)))
-        .set((
-            j::state.eq("available"),
-            j::lease_owner.eq(None::<String>),
-            j::lease_expires_at.eq(None::<i64>),
-            j::run_at.eq(now),
-            j::updated_at.eq(now),
-        ))
-        .execute(conn)?)
+    Ok(diesel::update(
+        j::table
+            .filter(j::state.eq("running"))
+            .filter(j::lease_expires_at.lt(now)),
+    )
+    .set((
+        j::state.eq("available"),
+        j::lease_owner.eq(None::<String>),
+        j::lease_expires_at.eq(None::<i64>),
+        j::run_at.eq(now),
+        j::updated_at.eq(now),
+    ))
+    .execute(conn)?)
 }
 
 /// Job counts by (kind, state), for metrics and health.
@@ -318,7 +362,14 @@ pub struct JobRow {
 pub fn find_job_by_key(conn: &mut DbConnection, key: &str) -> Result<Option<JobRow>, StoreError> {
     Ok(j::table
         .filter(j::unique_key.eq(key))
-        .select((j::id, j::kind, j::state, j::attempts, j::last_error, j::run_at))
+        .select((
+            j::id,
+            j::kind,
+            j::state,
+            j::attempts,
+            j::last_error,
+            j::run_at,
+        ))
         .first(conn)
         .optional()?)
 }
@@ -328,22 +379,39 @@ pub fn jobs_of_kind(conn: &mut DbConnection, kind: &str) -> Result<Vec<JobRow>, 
     Ok(j::table
         .filter(j::kind.eq(kind))
         .order(j::id.asc())
-        .select((j::id, j::kind, j::state, j::attempts, j::last_error, j::run_at))
+        .select((
+            j::id,
+            j::kind,
+            j::state,
+            j::attempts,
+            j::last_error,
+            j::run_at,
+        ))
         .load(conn)?)
 }
 
 /// Gives a job up at once (retrying cannot help: Telegram rejected the request itself).
-pub fn bury_job(conn: &mut DbConnection, id: i64, worker: &str, error: &str) -> Result<bool, StoreError> {
+pub fn bury_job(
+    conn: &mut DbConnection,
+    id: i64,
+    worker: &str,
+    error: &str,
+) -> Result<bool, StoreError> {
     let error: String = error.chars().take(2000).collect();
-    let n = diesel::update(j::table.find(id).filter(j::lease_owner.eq(worker)).filter(j::state.eq("running")))
-        .set((
-            j::state.eq("dead"),
-            j::last_error.eq(error),
-            j::lease_owner.eq(None::<String>),
-            j::lease_expires_at.eq(None::<i64>),
-            j::updated_at.eq(now_ms()),
-        ))
-        .execute(conn)?;
+    let n = diesel::update(
+        j::table
+            .find(id)
+            .filter(j::lease_owner.eq(worker))
+            .filter(j::state.eq("running")),
+    )
+    .set((
+        j::state.eq("dead"),
+        j::last_error.eq(error),
+        j::lease_owner.eq(None::<String>),
+        j::lease_expires_at.eq(None::<i64>),
+        j::updated_at.eq(now_ms()),
+    ))
+    .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -357,14 +425,18 @@ impl JobListener {
     /// Opens the listener; `None` on SQLite (single process: the in-process signal suffices).
     pub fn open(pool: &crate::db::Pool) -> Result<Option<JobListener>, StoreError> {
         let mut conn = crate::db::checkout(pool)?;
-        let DbConnection::Pg(pg) = &mut *conn else { return Ok(None) };
+        let DbConnection::Pg(pg) = &mut *conn else {
+            return Ok(None);
+        };
         diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}")).execute(pg)?;
         Ok(Some(JobListener { conn }))
     }
 
     /// Drains notifications received so far without blocking; true when there was any.
     pub fn drain(&mut self) -> Result<bool, StoreError> {
-        let DbConnection::Pg(pg) = &mut *self.conn else { return Ok(false) };
+        let DbConnection::Pg(pg) = &mut *self.conn else {
+            return Ok(false);
+        };
         let mut any = false;
         for n in pg.notifications_iter() {
             n?;

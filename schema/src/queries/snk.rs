@@ -38,7 +38,11 @@ pub fn save_snk_answer(
 }
 
 /// The stored (encrypted) answer.
-pub fn load_snk_answer(conn: &mut DbConnection, order_ref: &str, product_id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+pub fn load_snk_answer(
+    conn: &mut DbConnection,
+    order_ref: &str,
+    product_id: i64,
+) -> Result<Option<Vec<u8>>, StoreError> {
     Ok(s::table
         .filter(s::order_ref.eq(order_ref))
         .filter(s::product_id.eq(product_id))
@@ -48,7 +52,10 @@ pub fn load_snk_answer(conn: &mut DbConnection, order_ref: &str, product_id: i64
 }
 
 /// Deletes answers older than `retention_days`. Returns how many.
-pub fn purge_snk_answers(conn: &mut DbConnection, retention_days: u32) -> Result<usize, StoreError> {
+pub fn purge_snk_answers(
+    conn: &mut DbConnection,
+    retention_days: u32,
+) -> Result<usize, StoreError> {
     let cutoff = now_ms() - i64::from(retention_days) * 86_400_000;
     Ok(diesel::delete(s::table.filter(s::created_at.lt(cutoff))).execute(conn)?)
 }
