@@ -37,6 +37,29 @@ pub struct OutboundMessage {
     pub html: bool,
 }
 
+/// Events someone must be told about. The job carries facts; the handler renders the text
+/// when it runs and decides who hears it (buyer, sellers, owners).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "notice", rename_all = "snake_case")]
+pub enum Notice {
+    /// Sellers: a new paid order.
+    OrderPaid { order_id: i64 },
+    /// Buyer and sellers: a deposit credited the balance.
+    DepositCompleted { deposit_id: i64 },
+    /// Buyer: an unpaid invoice expired.
+    PaymentExpired { payment_id: i64 },
+    /// Buyer and sellers: paid after expiry when the stock was gone; refunded to balance.
+    LatePaymentRefunded { payment_id: i64 },
+    /// Sellers: a product's stock fell to the threshold.
+    LowStock { product_id: i64 },
+    /// Owners: consecutive gateway failures reached the threshold.
+    GatewayFailing { failures: u32, last_error: String },
+    /// Owners: the gateway answers again.
+    GatewayRecovered { failures: u32 },
+    /// Owners: a payment callback the gateway did not confirm.
+    UnconfirmedCallback { gateway_order_id: String, reason: String },
+}
+
 /// Everything the queue knows how to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -70,6 +93,13 @@ pub enum JobPayload {
     },
     /// Remove SNK answers older than the retention.
     PurgeSnkAnswers { retention_days: u32 },
+    /// Send a paid order's items to the buyer (once: the handler checks `delivered_at`).
+    DeliverOrder { order_id: i64 },
+    /// At the gateway's expiry time: confirm with the gateway, then expire the payment and
+    /// release what it held.
+    ExpirePayment { payment_id: i64 },
+    /// Tell someone about an event.
+    Notify(Notice),
 }
 
 impl JobPayload {
@@ -83,6 +113,9 @@ impl JobPayload {
             JobPayload::SnkNotice { .. } => "snk_notice",
             JobPayload::Cleanup { .. } => "cleanup",
             JobPayload::PurgeSnkAnswers { .. } => "purge_snk_answers",
+            JobPayload::DeliverOrder { .. } => "deliver_order",
+            JobPayload::ExpirePayment { .. } => "expire_payment",
+            JobPayload::Notify(_) => "notify",
         }
     }
 

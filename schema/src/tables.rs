@@ -160,6 +160,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    invoice_messages (payment_id) {
+        payment_id -> BigInt,
+        chat_id -> BigInt,
+        message_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    spam_windows (user_id) {
+        user_id -> BigInt,
+        window_start -> BigInt,
+        actions -> Integer,
+        warned_at -> Nullable<BigInt>,
+        sellers_told_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     balance_ledger (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -321,11 +339,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     broadcasts,
     broadcast_recipients,
     snk_answers,
+    spam_windows,
+    invoice_messages,
 );
 
 /// Every table, in an order that respects foreign keys (parents first). Backups count rows
 /// per table and drills compare them, so the list lives next to the definitions.
-pub const ALL_TABLES: [&str; 22] = [
+pub const ALL_TABLES: [&str; 24] = [
     "users",
     "categories",
     "products",
@@ -348,4 +368,6 @@ pub const ALL_TABLES: [&str; 22] = [
     "broadcasts",
     "broadcast_recipients",
     "snk_answers",
+    "spam_windows",
+    "invoice_messages",
 ];

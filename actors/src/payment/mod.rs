@@ -2,6 +2,9 @@
 //! `transactiondetail`, reconciliation and expiry. It starts and reports its state now; the
 //! shop issue gives it its work.
 
+pub mod messages;
+pub mod pakasir;
+
 use actix::prelude::*;
 
 use crate::log_targets::PAYMENT;

@@ -7,6 +7,7 @@ pub mod jobs;
 pub mod leases;
 pub mod orders;
 pub mod settings;
+pub mod shop;
 pub mod snk;
 pub mod updates;
 pub mod users;
