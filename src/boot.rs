@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use autoorder_actors::log_targets::{APP, MAINTENANCE};
 use autoorder_actors::metrics::Metrics;
 use autoorder_actors::services::{
-    ActorSettings, IntakeMode, RuntimeState, Services, TelegramSettings,
+    ActorSettings, IntakeMode, PakasirSettings, RuntimeState, Services, ShopSettings, TelegramSettings,
 };
 use autoorder_actors::supervisor::{Escalation, Registry, ShutdownTree, SupervisorConfig};
 use autoorder_schema::{DbTarget, Pool, PoolOptions};
@@ -160,6 +160,16 @@ fn actor_settings(config: &Config, webhook_secret: Secret<String>) -> ActorSetti
         log_dir: config.log_dir.clone(),
         send_rate: config.telegram.send_rate,
         snk_retention_days: config.snk_retention_days,
+        pakasir: match (&config.pakasir.project_slug, &config.pakasir.api_key) {
+            (Some(project), Some(api_key)) => Some(PakasirSettings {
+                base_url: config.pakasir.base_url.clone(),
+                project: project.clone(),
+                api_key: api_key.clone(),
+                failure_alert_threshold: config.pakasir.failure_alert_threshold,
+            }),
+            _ => None,
+        },
+        shop: ShopSettings { low_stock_threshold: i64::from(config.low_stock_threshold), ..ShopSettings::default() },
     }
 }
 
@@ -290,6 +300,8 @@ async fn serve(
         prometheus: Arc::new(metrics.registry(registry.clone(), pool.clone())),
         metrics,
         webhook_secret,
+        pakasir_webhook_secret: config.pakasir.webhook_secret.clone(),
+        pakasir_limiter: http::pakasir::callback_limiter(),
     });
     let webhook_path = config.telegram.webhook_path();
     let server = http::server(app, webhook_path.clone(), listener)?;

@@ -7,6 +7,7 @@
 pub mod backup;
 pub mod blocking;
 pub mod bot;
+pub mod format;
 pub mod health;
 pub mod log_targets;
 pub mod metrics;

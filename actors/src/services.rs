@@ -34,6 +34,39 @@ pub struct TelegramSettings {
     pub webhook_secret: Secret<String>,
 }
 
+/// The Pakasir gateway, when configured.
+#[derive(Debug, Clone)]
+pub struct PakasirSettings {
+    pub base_url: String,
+    pub project: String,
+    pub api_key: Secret<String>,
+    /// `PAYMENT_FAILURE_ALERT_THRESHOLD`.
+    pub failure_alert_threshold: u32,
+}
+
+/// Shop rules.
+#[derive(Debug, Clone)]
+pub struct ShopSettings {
+    /// `LOW_STOCK_THRESHOLD`.
+    pub low_stock_threshold: i64,
+    /// Smallest deposit (default Rp 10.000).
+    pub deposit_minimum: i64,
+    /// Anti-spam: more than `spam_max_actions` within `spam_window` is spam.
+    pub spam_max_actions: i32,
+    pub spam_window: Duration,
+}
+
+impl Default for ShopSettings {
+    fn default() -> Self {
+        ShopSettings {
+            low_stock_threshold: 3,
+            deposit_minimum: 10_000,
+            spam_max_actions: 5,
+            spam_window: Duration::from_secs(5),
+        }
+    }
+}
+
 /// Settings the actors need, mapped from the process configuration at boot.
 #[derive(Debug, Clone)]
 pub struct ActorSettings {
@@ -50,6 +83,9 @@ pub struct ActorSettings {
     pub send_rate: u32,
     /// `SNK_RETENTION_DAYS`.
     pub snk_retention_days: u32,
+    /// `None` when `PAKASIR_PROJECT_SLUG`/`PAKASIR_API_KEY` are not set (QRIS disabled).
+    pub pakasir: Option<PakasirSettings>,
+    pub shop: ShopSettings,
 }
 
 /// Work the process shell owns but the actors schedule (log rotation lives with logging).

@@ -59,3 +59,8 @@ pub fn start_tree(
 pub fn bot_actor(registry: &Registry) -> Option<Addr<BotActor>> {
     registry.get::<BotActor>(bot::NAME)
 }
+
+/// The live PaymentActor, if it is running.
+pub fn payment_actor(registry: &Registry) -> Option<Addr<PaymentActor>> {
+    registry.get::<PaymentActor>(payment::NAME)
+}

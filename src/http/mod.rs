@@ -5,6 +5,7 @@
 
 mod health;
 mod metrics;
+pub mod pakasir;
 mod webhook;
 
 use std::sync::Arc;
@@ -33,6 +34,10 @@ pub struct AppState {
     pub prometheus: Arc<PromRegistry>,
     /// Expected `X-Telegram-Bot-Api-Secret-Token`.
     pub webhook_secret: Secret<String>,
+    /// The secret path segment of the Pakasir callback (`None`: the route answers 404).
+    pub pakasir_webhook_secret: Option<Secret<String>>,
+    /// Rate limit of the Pakasir callback route.
+    pub pakasir_limiter: pakasir::CallbackLimiter,
 }
 
 /// Builds the server on an already-bound listener (tests bind port 0 and read it back).
@@ -47,6 +52,7 @@ pub fn server(
             .app_data(data.clone())
             .wrap(from_fn(count_requests))
             .route(&webhook_path, web::post().to(webhook::telegram_webhook))
+            .route("/webhooks/pakasir/{secret}", web::post().to(pakasir::pakasir_callback))
             .route("/health/live", web::get().to(health::live))
             .route("/health/ready", web::get().to(health::ready))
             .route("/metrics", web::get().to(metrics::metrics))

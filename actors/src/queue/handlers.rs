@@ -7,23 +7,28 @@ use std::time::Duration;
 
 use teloxide_core::Bot;
 
-use autoorder_schema::job_kinds::{Button, JobPayload, OutboundMessage, PhotoRef};
+use autoorder_schema::job_kinds::{Button, JobPayload, Notice, OutboundMessage, PhotoRef};
 use autoorder_schema::queries::broadcasts::{
     BroadcastState, RecipientStatus, load_broadcast, recipient_status, record_recipient,
     set_broadcast_photo_file_id,
 };
+use autoorder_schema::queries::catalog::stock_aad;
 use autoorder_schema::queries::jobs::{ClaimedJob, NewJob, enqueue};
+use autoorder_schema::queries::orders::{delivery_target, mark_delivered, sold_items};
+use autoorder_schema::queries::shop::payments::{CloseReason, close_payment};
 use autoorder_schema::queries::snk::purge_snk_answers;
 use autoorder_schema::queries::users::mark_unreachable;
 use autoorder_schema::{StoreError, write_tx};
 
 use super::limiter::SendLimiter;
+use super::notices::{self, Audience};
 use super::sender::{self, SendError};
 use crate::blocking::with_conn;
 use crate::bot::callback::CallbackData;
 use crate::bot::texts;
 use crate::log_targets::QUEUE;
 use crate::metrics::SendLabels;
+use crate::payment::flow::ExpiryOutcome;
 use crate::services::Services;
 
 /// What the worker records after a job ran.
@@ -48,6 +53,8 @@ pub struct JobContext {
     pub bot: Bot,
     pub owner_bot: Bot,
     pub limiter: Arc<SendLimiter>,
+    /// The payment gateway, for expiry jobs (`None`: QRIS not configured).
+    pub gateway: Option<crate::payment::flow::Gateway>,
 }
 
 /// Backoff for a transient failure: 2^attempt seconds, capped at ten minutes, with jitter.
@@ -101,6 +108,9 @@ impl JobContext {
                     Err(e) => self.after_send_error(job, e, chat_id).await,
                 })
             }
+            JobPayload::DeliverOrder { order_id } => self.deliver(job, order_id).await,
+            JobPayload::ExpirePayment { payment_id } => Ok(self.expire(job, payment_id).await),
+            JobPayload::Notify(notice) => self.notify(job, notice).await,
             JobPayload::PurgeSnkAnswers { retention_days } => {
                 with_conn(&self.services.pool, move |c| purge_snk_answers(c, retention_days)).await.map(|n| {
                     log::info!(target: QUEUE, "purged {n} SNK answer(s) older than {retention_days} days");
@@ -283,6 +293,123 @@ impl JobContext {
         Ok(outcome)
     }
 
+    /// Sends a paid order's items to the buyer, once: a recorded delivery is never repeated.
+    async fn deliver(&self, job: &ClaimedJob, order_id: i64) -> Result<Outcome, StoreError> {
+        let (target, items) = with_conn(&self.services.pool, move |c| {
+            Ok((delivery_target(c, order_id)?, sold_items(c, order_id)?))
+        })
+        .await?;
+        let Some((user_id, invoice_no, _status, delivered_at)) = target else {
+            return Ok(Outcome::Dead(format!("order {order_id} is gone")));
+        };
+        if delivered_at.is_some() {
+            return Ok(Outcome::Done);
+        }
+        let mut by_product: Vec<(i64, String, Vec<String>)> = Vec::new();
+        for item in items {
+            let aad = stock_aad(item.product_id, &item.content_hash);
+            let content = match self.services.data_keys.decrypt_str(&item.content_enc, &aad) {
+                Ok(c) => c,
+                Err(e) => {
+                    return Ok(Outcome::Dead(format!(
+                        "stock item of order {order_id} cannot be decrypted: {e}"
+                    )));
+                }
+            };
+            match by_product
+                .iter_mut()
+                .find(|(id, _, _)| *id == item.product_id)
+            {
+                Some((_, _, list)) => list.push(content),
+                None => by_product.push((item.product_id, item.product_name, vec![content])),
+            }
+        }
+        let mut text = texts::delivery_header(&invoice_no);
+        for (_, name, list) in &by_product {
+            text.push_str(&texts::delivery_block(name, list));
+        }
+        text.push_str(texts::DELIVERY_FOOTER);
+        for chunk in split_message(&text, 4000) {
+            let msg = OutboundMessage {
+                chat_id: user_id,
+                text: chunk,
+                photo: None,
+                buttons: Vec::new(),
+                via_owner_bot: false,
+                html: false,
+            };
+            if let Err(e) = self.send_counted(&msg, None).await {
+                return Ok(self.after_send_error(job, e, user_id).await);
+            }
+        }
+        with_conn(&self.services.pool, move |c| mark_delivered(c, order_id)).await?;
+        Ok(Outcome::Done)
+    }
+
+    /// The gateway expiry of a payment.
+    async fn expire(&self, job: &ClaimedJob, payment_id: i64) -> Outcome {
+        let Some(gateway) = &self.gateway else {
+            // No gateway to ask: expire on our own record.
+            return match with_conn(&self.services.pool, move |c| {
+                close_payment(c, payment_id, CloseReason::Expired)
+            })
+            .await
+            {
+                Ok(_) => {
+                    self.services.wake_queue();
+                    Outcome::Done
+                }
+                Err(e) => Outcome::Retry {
+                    delay: backoff(job.attempts),
+                    consume_attempt: true,
+                    error: e.to_string(),
+                },
+            };
+        };
+        match crate::payment::flow::expire(&self.services, gateway, payment_id).await {
+            Ok(ExpiryOutcome::Done) => Outcome::Done,
+            Ok(ExpiryOutcome::Later(after)) => Outcome::Retry {
+                delay: after + Duration::from_secs(5),
+                consume_attempt: false,
+                error: "not yet expired at the gateway".into(),
+            },
+            Err(e) => Outcome::Retry {
+                delay: backoff(job.attempts),
+                consume_attempt: true,
+                error: e.to_string(),
+            },
+        }
+    }
+
+    /// Renders a notice and fans it out to its audiences.
+    async fn notify(&self, job: &ClaimedJob, notice: Notice) -> Result<Outcome, StoreError> {
+        let rendered = with_conn(&self.services.pool, move |c| notices::render(c, &notice)).await?;
+        for (i, (audience, text)) in rendered.into_iter().enumerate() {
+            let notice_id = format!("job{}-{i}", job.id);
+            let outcome = match audience {
+                Audience::Customer(user_id) => {
+                    self.fan_out("customer", &notice_id, &[user_id], text, None, false)
+                        .await?
+                }
+                Audience::Sellers => {
+                    let admins = self.services.settings.admin_ids.clone();
+                    self.fan_out("seller", &notice_id, &admins, text, None, false)
+                        .await?
+                }
+                Audience::Owners => {
+                    let owners = self.services.settings.owner_ids.clone();
+                    let text = format!("[{}] {text}", self.services.settings.store_name);
+                    self.fan_out("owner", &notice_id, &owners, text, None, true)
+                        .await?
+                }
+            };
+            if outcome != Outcome::Done {
+                return Ok(outcome);
+            }
+        }
+        Ok(Outcome::Done)
+    }
+
     /// Turns a notice into one send job per recipient, each with its own key, so one failing
     /// recipient never makes the others receive the notice twice.
     async fn fan_out(
@@ -328,5 +455,46 @@ impl JobContext {
         .await?;
         self.services.wake_queue();
         Ok(Outcome::Done)
+    }
+}
+
+/// Splits a long text at line breaks into pieces Telegram accepts (4096 characters at most).
+pub fn split_message(text: &str, max_chars: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    for line in text.split_inclusive('\n') {
+        if current.chars().count() + line.chars().count() > max_chars && !current.is_empty() {
+            parts.push(std::mem::take(&mut current));
+        }
+        if line.chars().count() > max_chars {
+            let chars: Vec<char> = line.chars().collect();
+            for piece in chars.chunks(max_chars) {
+                parts.push(piece.iter().collect());
+            }
+        } else {
+            current.push_str(line);
+        }
+    }
+    if !current.trim().is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_message;
+
+    #[test]
+    fn long_deliveries_split_at_line_breaks_within_the_limit() {
+        let text: String = (0..300)
+            .map(|i| format!("akun{i}@mail.id:rahasia{i}\n"))
+            .collect();
+        let parts = split_message(&text, 1000);
+        assert!(parts.len() > 1);
+        assert!(parts.iter().all(|p| p.chars().count() <= 1000));
+        assert_eq!(parts.concat(), text, "nothing lost or reordered");
+        let one_long_line = "x".repeat(2500);
+        assert_eq!(split_message(&one_long_line, 1000).len(), 3);
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod handlers;
 pub mod limiter;
+pub mod notices;
 pub mod sender;
 
 use std::sync::Arc;
@@ -69,11 +70,17 @@ impl QueueActor {
             .unwrap_or_else(|e| panic!("the owner Bot API client cannot be built: {e}"));
         let limiter = Arc::new(SendLimiter::new(services.settings.send_rate));
         let (stopped, _) = watch::channel(false);
+        let gateway = services
+            .settings
+            .pakasir
+            .as_ref()
+            .and_then(|s| crate::payment::flow::Gateway::new(s).ok());
         let ctx = JobContext {
             services,
             bot,
             owner_bot,
             limiter,
+            gateway,
         };
         QueueActor {
             shared: Arc::new(Shared {

@@ -79,3 +79,20 @@ pub fn is_unreachable(conn: &mut DbConnection, user_id: i64) -> Result<bool, Sto
         .flatten()
         .is_some())
 }
+
+/// The name to show for a user: the display name they chose, else their Telegram first name
+/// (with @username when they have one).
+pub fn display_name(conn: &mut DbConnection, user_id: i64) -> Result<Option<String>, StoreError> {
+    let row: Option<(Option<String>, String, Option<String>)> = u::table
+        .find(user_id)
+        .select((u::display_name, u::first_name, u::username))
+        .first(conn)
+        .optional()?;
+    Ok(
+        row.map(|(display, first, username)| match (display, username) {
+            (Some(d), _) => d,
+            (None, Some(un)) => format!("{first} (@{un})"),
+            (None, None) => first,
+        }),
+    )
+}
