@@ -57,7 +57,10 @@ pub enum Notice {
     /// Owners: the gateway answers again.
     GatewayRecovered { failures: u32 },
     /// Owners: a payment callback the gateway did not confirm.
-    UnconfirmedCallback { gateway_order_id: String, reason: String },
+    UnconfirmedCallback {
+        gateway_order_id: String,
+        reason: String,
+    },
 }
 
 /// Everything the queue knows how to do.

@@ -54,11 +54,26 @@ type SummaryColumns = (
     o::created_at,
     o::paid_at,
 );
-const SUMMARY: SummaryColumns =
-    (o::id, o::invoice_no, o::status, o::payment_method, o::subtotal, o::discount, o::fee, o::total, o::created_at, o::paid_at);
+const SUMMARY: SummaryColumns = (
+    o::id,
+    o::invoice_no,
+    o::status,
+    o::payment_method,
+    o::subtotal,
+    o::discount,
+    o::fee,
+    o::total,
+    o::created_at,
+    o::paid_at,
+);
 
 /// A user's orders, newest first.
-pub fn list_orders(conn: &mut DbConnection, user_id: i64, limit: i64, offset: i64) -> Result<Vec<OrderSummary>, StoreError> {
+pub fn list_orders(
+    conn: &mut DbConnection,
+    user_id: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<OrderSummary>, StoreError> {
     Ok(o::table
         .filter(o::user_id.eq(user_id))
         .order(o::id.desc())
@@ -70,12 +85,18 @@ pub fn list_orders(conn: &mut DbConnection, user_id: i64, limit: i64, offset: i6
 
 /// How many orders a user has.
 pub fn count_orders(conn: &mut DbConnection, user_id: i64) -> Result<i64, StoreError> {
-    Ok(o::table.filter(o::user_id.eq(user_id)).count().get_result(conn)?)
+    Ok(o::table
+        .filter(o::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?)
 }
 
 /// Orders completed store-wide (shown in the welcome message).
 pub fn count_completed_orders(conn: &mut DbConnection) -> Result<i64, StoreError> {
-    Ok(o::table.filter(o::status.eq_any(["paid", "delivered"])).count().get_result(conn)?)
+    Ok(o::table
+        .filter(o::status.eq_any(["paid", "delivered"]))
+        .count()
+        .get_result(conn)?)
 }
 
 /// One order with its lines (name, quantity, unit price), if it belongs to `user_id`.
@@ -84,7 +105,13 @@ pub fn order_of_user(
     order_id: i64,
     user_id: i64,
 ) -> Result<Option<(OrderSummary, Vec<(String, i32, i64)>)>, StoreError> {
-    let Some(summary) = o::table.find(order_id).filter(o::user_id.eq(user_id)).select(SUMMARY).first(conn).optional()? else {
+    let Some(summary) = o::table
+        .find(order_id)
+        .filter(o::user_id.eq(user_id))
+        .select(SUMMARY)
+        .first(conn)
+        .optional()?
+    else {
         return Ok(None);
     };
     let lines = oi::table
@@ -116,7 +143,10 @@ pub fn sold_items(conn: &mut DbConnection, order_id: i64) -> Result<Vec<SoldItem
 }
 
 /// Who bought an order and its invoice number, and whether it was already delivered.
-pub fn delivery_target(conn: &mut DbConnection, order_id: i64) -> Result<Option<(i64, String, String, Option<i64>)>, StoreError> {
+pub fn delivery_target(
+    conn: &mut DbConnection,
+    order_id: i64,
+) -> Result<Option<(i64, String, String, Option<i64>)>, StoreError> {
     Ok(o::table
         .find(order_id)
         .select((o::user_id, o::invoice_no, o::status, o::delivered_at))
@@ -127,12 +157,23 @@ pub fn delivery_target(conn: &mut DbConnection, order_id: i64) -> Result<Option<
 /// Records the delivery (the deliver job checks this first, so a re-run does not re-send).
 pub fn mark_delivered(conn: &mut DbConnection, order_id: i64) -> Result<bool, StoreError> {
     let n = diesel::update(o::table.find(order_id).filter(o::delivered_at.is_null()))
-        .set((o::status.eq("delivered"), o::delivered_at.eq(crate::db::now_ms())))
+        .set((
+            o::status.eq("delivered"),
+            o::delivered_at.eq(crate::db::now_ms()),
+        ))
         .execute(conn)?;
     Ok(n == 1)
 }
 
 /// The newest order of a user (Informasi: last transaction).
-pub fn last_order(conn: &mut DbConnection, user_id: i64) -> Result<Option<OrderSummary>, StoreError> {
-    Ok(o::table.filter(o::user_id.eq(user_id)).order(o::id.desc()).select(SUMMARY).first(conn).optional()?)
+pub fn last_order(
+    conn: &mut DbConnection,
+    user_id: i64,
+) -> Result<Option<OrderSummary>, StoreError> {
+    Ok(o::table
+        .filter(o::user_id.eq(user_id))
+        .order(o::id.desc())
+        .select(SUMMARY)
+        .first(conn)
+        .optional()?)
 }

@@ -34,7 +34,10 @@ pub fn apply_balance_change(
         .execute(conn)?;
     let balance: i64 = u::table.find(user_id).select(u::balance).first(conn)?;
     if updated == 0 {
-        return Ok(Err(InsufficientBalance { balance, needed: -delta }));
+        return Ok(Err(InsufficientBalance {
+            balance,
+            needed: -delta,
+        }));
     }
     diesel::insert_into(l::table)
         .values((
@@ -52,11 +55,19 @@ pub fn apply_balance_change(
 
 /// A user's balance.
 pub fn balance_of(conn: &mut DbConnection, user_id: i64) -> Result<i64, StoreError> {
-    Ok(u::table.find(user_id).select(u::balance).first::<i64>(conn).optional()?.unwrap_or(0))
+    Ok(u::table
+        .find(user_id)
+        .select(u::balance)
+        .first::<i64>(conn)
+        .optional()?
+        .unwrap_or(0))
 }
 
 /// The sum of a user's ledger (equals the balance; tests and audits check it).
 pub fn ledger_sum(conn: &mut DbConnection, user_id: i64) -> Result<i64, StoreError> {
-    let deltas: Vec<i64> = l::table.filter(l::user_id.eq(user_id)).select(l::delta).load(conn)?;
+    let deltas: Vec<i64> = l::table
+        .filter(l::user_id.eq(user_id))
+        .select(l::delta)
+        .load(conn)?;
     Ok(deltas.iter().sum())
 }

@@ -65,7 +65,12 @@ fn touch_cart(conn: &mut DbConnection, user_id: i64) -> Result<(), StoreError> {
 }
 
 /// Sets the quantity of a product in the cart (0 removes it), capped at the available stock.
-pub fn set_cart_quantity(conn: &mut DbConnection, user_id: i64, product_id: i64, quantity: i32) -> Result<CartChange, StoreError> {
+pub fn set_cart_quantity(
+    conn: &mut DbConnection,
+    user_id: i64,
+    product_id: i64,
+    quantity: i32,
+) -> Result<CartChange, StoreError> {
     write_tx(conn, |conn| {
         let sellable: bool = p::table
             .find(product_id)
@@ -94,14 +99,28 @@ pub fn set_cart_quantity(conn: &mut DbConnection, user_id: i64, product_id: i64,
             .do_update()
             .set(ci::quantity.eq(capped))
             .execute(k)?);
-        Ok(if capped < quantity { CartChange::Capped(capped) } else { CartChange::Set(capped) })
+        Ok(if capped < quantity {
+            CartChange::Capped(capped)
+        } else {
+            CartChange::Set(capped)
+        })
     })
 }
 
 /// Adds `delta` (may be negative) to a product's quantity.
-pub fn change_cart_quantity(conn: &mut DbConnection, user_id: i64, product_id: i64, delta: i32) -> Result<CartChange, StoreError> {
+pub fn change_cart_quantity(
+    conn: &mut DbConnection,
+    user_id: i64,
+    product_id: i64,
+    delta: i32,
+) -> Result<CartChange, StoreError> {
     write_tx(conn, |conn| {
-        let current: i32 = ci::table.find((user_id, product_id)).select(ci::quantity).first(conn).optional()?.unwrap_or(0);
+        let current: i32 = ci::table
+            .find((user_id, product_id))
+            .select(ci::quantity)
+            .first(conn)
+            .optional()?
+            .unwrap_or(0);
         set_cart_quantity(conn, user_id, product_id, current.saturating_add(delta))
     })
 }
@@ -117,22 +136,44 @@ pub fn load_cart(conn: &mut DbConnection, user_id: i64) -> Result<Cart, StoreErr
     let mut lines = Vec::with_capacity(rows.len());
     for (product_id, name, unit_price, quantity) in rows {
         let stock = available_stock(conn, product_id)?;
-        lines.push(CartLine { product_id, name, unit_price, quantity, stock });
+        lines.push(CartLine {
+            product_id,
+            name,
+            unit_price,
+            quantity,
+            stock,
+        });
     }
-    let voucher_code = c::table.find(user_id).select(c::voucher_code).first(conn).optional()?.flatten();
-    Ok(Cart { lines, voucher_code })
+    let voucher_code = c::table
+        .find(user_id)
+        .select(c::voucher_code)
+        .first(conn)
+        .optional()?
+        .flatten();
+    Ok(Cart {
+        lines,
+        voucher_code,
+    })
 }
 
 /// Remembers (or forgets) the voucher the customer entered for this cart.
-pub fn set_cart_voucher(conn: &mut DbConnection, user_id: i64, code: Option<&str>) -> Result<(), StoreError> {
+pub fn set_cart_voucher(
+    conn: &mut DbConnection,
+    user_id: i64,
+    code: Option<&str>,
+) -> Result<(), StoreError> {
     touch_cart(conn, user_id)?;
-    diesel::update(c::table.find(user_id)).set(c::voucher_code.eq(code)).execute(conn)?;
+    diesel::update(c::table.find(user_id))
+        .set(c::voucher_code.eq(code))
+        .execute(conn)?;
     Ok(())
 }
 
 /// Empties the cart.
 pub fn clear_cart(conn: &mut DbConnection, user_id: i64) -> Result<(), StoreError> {
     diesel::delete(ci::table.filter(ci::user_id.eq(user_id))).execute(conn)?;
-    diesel::update(c::table.find(user_id)).set(c::voucher_code.eq(None::<String>)).execute(conn)?;
+    diesel::update(c::table.find(user_id))
+        .set(c::voucher_code.eq(None::<String>))
+        .execute(conn)?;
     Ok(())
 }

@@ -6,7 +6,9 @@ use crate::db::{DbConnection, now_ms, write_tx};
 use crate::error::StoreError;
 use crate::queries::shop::balance::{InsufficientBalance, apply_balance_change};
 use crate::queries::shop::carts::{clear_cart, load_cart};
-use crate::queries::shop::payments::{Confirmed, complete_in_tx, complete_order_in_tx, create_payment_row};
+use crate::queries::shop::payments::{
+    Confirmed, complete_in_tx, complete_order_in_tx, create_payment_row,
+};
 use crate::queries::shop::status;
 use crate::queries::shop::vouchers::{VoucherProblem, quote_voucher};
 use crate::tables::{order_items as oi, orders as o, products as p, stock_items as s};
@@ -32,9 +34,14 @@ impl PayMethod {
 pub enum CheckoutProblem {
     EmptyCart,
     /// Not enough stock left for this product.
-    OutOfStock { product: String, available: i64 },
+    OutOfStock {
+        product: String,
+        available: i64,
+    },
     /// A product in the cart is no longer for sale.
-    Unavailable { product: String },
+    Unavailable {
+        product: String,
+    },
     Voucher(VoucherProblem),
     InsufficientBalance(InsufficientBalance),
     /// Totals must be positive for a gateway payment.
@@ -60,7 +67,9 @@ pub fn new_invoice_no() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
-    let tail: String = (0..6).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+    let tail: String = (0..6)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
     let date = chrono_free_date(now_ms());
     format!("INV-{date}-{tail}")
 }
@@ -86,7 +95,12 @@ fn chrono_free_date(ms: i64) -> String {
 /// nothing for this line) when there are not enough. On PostgreSQL the candidate rows are
 /// locked with `SKIP LOCKED`, so concurrent buyers take different items; the update is guarded
 /// on `state = 'available'` so an item can never be in two orders.
-pub fn reserve_stock(conn: &mut DbConnection, order_id: i64, product_id: i64, quantity: i64) -> Result<bool, StoreError> {
+pub fn reserve_stock(
+    conn: &mut DbConnection,
+    order_id: i64,
+    product_id: i64,
+    quantity: i64,
+) -> Result<bool, StoreError> {
     let candidates = s::table
         .select(s::id)
         .filter(s::product_id.eq(product_id))
@@ -101,17 +115,33 @@ pub fn reserve_stock(conn: &mut DbConnection, order_id: i64, product_id: i64, qu
         return Ok(false);
     }
     let now = now_ms();
-    let updated = diesel::update(s::table.filter(s::id.eq_any(&ids)).filter(s::state.eq("available")))
-        .set((s::state.eq("reserved"), s::order_id.eq(order_id), s::reserved_at.eq(now)))
-        .execute(conn)?;
+    let updated = diesel::update(
+        s::table
+            .filter(s::id.eq_any(&ids))
+            .filter(s::state.eq("available")),
+    )
+    .set((
+        s::state.eq("reserved"),
+        s::order_id.eq(order_id),
+        s::reserved_at.eq(now),
+    ))
+    .execute(conn)?;
     Ok(updated as i64 == quantity)
 }
 
 /// Returns an order's reserved items to stock.
 pub fn release_stock(conn: &mut DbConnection, order_id: i64) -> Result<usize, StoreError> {
-    Ok(diesel::update(s::table.filter(s::order_id.eq(order_id)).filter(s::state.eq("reserved")))
-        .set((s::state.eq("available"), s::order_id.eq(None::<i64>), s::reserved_at.eq(None::<i64>)))
-        .execute(conn)?)
+    Ok(diesel::update(
+        s::table
+            .filter(s::order_id.eq(order_id))
+            .filter(s::state.eq("reserved")),
+    )
+    .set((
+        s::state.eq("available"),
+        s::order_id.eq(None::<i64>),
+        s::reserved_at.eq(None::<i64>),
+    ))
+    .execute(conn)?)
 }
 
 /// Places an order for the user's cart: validates it, applies the cart's voucher, reserves the
@@ -137,7 +167,9 @@ pub fn place_order(
                 .count()
                 .get_result(conn)?;
             if sellable == 0 {
-                return Err(Abort::Problem(CheckoutProblem::Unavailable { product: line.name.clone() }));
+                return Err(Abort::Problem(CheckoutProblem::Unavailable {
+                    product: line.name.clone(),
+                }));
             }
         }
         let subtotal = cart.subtotal();
@@ -181,8 +213,12 @@ pub fn place_order(
                 .execute(conn)?;
             if !reserve_stock(conn, order_id, line.product_id, i64::from(line.quantity))? {
                 // Rolls the whole order back: a half-reserved order never exists.
-                let available = crate::queries::shop::products::available_stock(conn, line.product_id)?;
-                return Err(Abort::Problem(CheckoutProblem::OutOfStock { product: line.name.clone(), available }));
+                let available =
+                    crate::queries::shop::products::available_stock(conn, line.product_id)?;
+                return Err(Abort::Problem(CheckoutProblem::OutOfStock {
+                    product: line.name.clone(),
+                    available,
+                }));
             }
         }
         clear_cart(conn, user_id)?;
@@ -197,12 +233,29 @@ pub fn place_order(
         };
         match method {
             PayMethod::Balance => {
-                if let Err(short) = apply_balance_change(conn, user_id, -amount, "order", Some(&invoice_no), None)? {
+                if let Err(short) =
+                    apply_balance_change(conn, user_id, -amount, "order", Some(&invoice_no), None)?
+                {
                     return Err(Abort::Problem(CheckoutProblem::InsufficientBalance(short)));
                 }
                 if amount > 0 {
-                    let payment = create_payment_row(conn, PaymentFor::Order(order_id), user_id, "balance", amount, &invoice_no)?;
-                    complete_in_tx(conn, &payment.gateway_order_id, &Confirmed { amount, completed_at: now }, low_stock_threshold)?;
+                    let payment = create_payment_row(
+                        conn,
+                        PaymentFor::Order(order_id),
+                        user_id,
+                        "balance",
+                        amount,
+                        &invoice_no,
+                    )?;
+                    complete_in_tx(
+                        conn,
+                        &payment.gateway_order_id,
+                        &Confirmed {
+                            amount,
+                            completed_at: now,
+                        },
+                        low_stock_threshold,
+                    )?;
                     placed.payment_id = Some(payment.id);
                 } else {
                     // Fully discounted: nothing to pay, the order completes as is.
@@ -210,7 +263,14 @@ pub fn place_order(
                 }
             }
             PayMethod::Qris => {
-                let payment = create_payment_row(conn, PaymentFor::Order(order_id), user_id, "qris", amount, &invoice_no)?;
+                let payment = create_payment_row(
+                    conn,
+                    PaymentFor::Order(order_id),
+                    user_id,
+                    "qris",
+                    amount,
+                    &invoice_no,
+                )?;
                 placed.payment_id = Some(payment.id);
                 placed.gateway_order_id = Some(payment.gateway_order_id);
             }

@@ -11,18 +11,41 @@ use crate::queries::shop::status;
 use crate::tables::deposits as d;
 
 /// Creates a pending deposit and its payment row. The caller validates the minimum.
-pub fn create_deposit(conn: &mut DbConnection, user_id: i64, amount: i64) -> Result<(i64, PaymentRow), StoreError> {
+pub fn create_deposit(
+    conn: &mut DbConnection,
+    user_id: i64,
+    amount: i64,
+) -> Result<(i64, PaymentRow), StoreError> {
     write_tx(conn, |conn| {
         let id: i64 = diesel::insert_into(d::table)
-            .values((d::user_id.eq(user_id), d::amount.eq(amount), d::status.eq(status::PENDING), d::created_at.eq(now_ms())))
+            .values((
+                d::user_id.eq(user_id),
+                d::amount.eq(amount),
+                d::status.eq(status::PENDING),
+                d::created_at.eq(now_ms()),
+            ))
             .returning(d::id)
             .get_result(conn)?;
-        let payment = create_payment_row(conn, PaymentFor::Deposit(id), user_id, "qris", amount, &format!("DEP-{id}"))?;
+        let payment = create_payment_row(
+            conn,
+            PaymentFor::Deposit(id),
+            user_id,
+            "qris",
+            amount,
+            &format!("DEP-{id}"),
+        )?;
         Ok((id, payment))
     })
 }
 
 /// A deposit (amount, status, user).
-pub fn load_deposit(conn: &mut DbConnection, id: i64) -> Result<Option<(i64, String, i64)>, StoreError> {
-    Ok(d::table.find(id).select((d::amount, d::status, d::user_id)).first(conn).optional()?)
+pub fn load_deposit(
+    conn: &mut DbConnection,
+    id: i64,
+) -> Result<Option<(i64, String, i64)>, StoreError> {
+    Ok(d::table
+        .find(id)
+        .select((d::amount, d::status, d::user_id))
+        .first(conn)
+        .optional()?)
 }

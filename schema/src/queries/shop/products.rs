@@ -27,7 +27,9 @@ pub struct ProductDetail {
 }
 
 /// Available items per product.
-fn stock_counts(conn: &mut DbConnection) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
+fn stock_counts(
+    conn: &mut DbConnection,
+) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
     let rows: Vec<(i64, i64)> = s::table
         .filter(s::state.eq("available"))
         .group_by(s::product_id)
@@ -43,7 +45,14 @@ fn load_listings(conn: &mut DbConnection, only_in_stock: bool) -> Result<Vec<Lis
         .filter(p::is_active.eq(true))
         .filter(p::archived_at.is_null())
         .order(p::name.asc())
-        .select((p::id, p::code, p::name, p::price, p::sold_count, c::name.nullable()))
+        .select((
+            p::id,
+            p::code,
+            p::name,
+            p::price,
+            p::sold_count,
+            c::name.nullable(),
+        ))
         .load(conn)?;
     let mut listings: Vec<Listing> = rows
         .into_iter()
@@ -59,7 +68,13 @@ fn load_listings(conn: &mut DbConnection, only_in_stock: bool) -> Result<Vec<Lis
         .filter(|l| !only_in_stock || l.stock > 0)
         .collect();
     // Categorised products first, grouped by category; uncategorised last.
-    listings.sort_by(|a, b| (a.category.is_none(), &a.category, &a.name).cmp(&(b.category.is_none(), &b.category, &b.name)));
+    listings.sort_by(|a, b| {
+        (a.category.is_none(), &a.category, &a.name).cmp(&(
+            b.category.is_none(),
+            &b.category,
+            &b.name,
+        ))
+    });
     Ok(listings)
 }
 
@@ -74,21 +89,64 @@ pub fn stock_table(conn: &mut DbConnection) -> Result<Vec<Listing>, StoreError> 
 }
 
 /// One product (active, not archived).
-pub fn product_detail(conn: &mut DbConnection, product_id: i64) -> Result<Option<ProductDetail>, StoreError> {
-    let row: Option<(i64, String, String, i64, i64, String, Option<String>, Option<String>)> = p::table
+pub fn product_detail(
+    conn: &mut DbConnection,
+    product_id: i64,
+) -> Result<Option<ProductDetail>, StoreError> {
+    let row: Option<(
+        i64,
+        String,
+        String,
+        i64,
+        i64,
+        String,
+        Option<String>,
+        Option<String>,
+    )> = p::table
         .left_join(c::table)
         .filter(p::id.eq(product_id))
         .filter(p::is_active.eq(true))
         .filter(p::archived_at.is_null())
-        .select((p::id, p::code, p::name, p::price, p::sold_count, p::description, p::snk, c::name.nullable()))
+        .select((
+            p::id,
+            p::code,
+            p::name,
+            p::price,
+            p::sold_count,
+            p::description,
+            p::snk,
+            c::name.nullable(),
+        ))
         .first(conn)
         .optional()?;
-    let Some((id, code, name, price, sold, description, snk, category)) = row else { return Ok(None) };
-    let stock: i64 = s::table.filter(s::product_id.eq(id)).filter(s::state.eq("available")).count().get_result(conn)?;
-    Ok(Some(ProductDetail { listing: Listing { id, code, name, price, stock, sold, category }, description, snk }))
+    let Some((id, code, name, price, sold, description, snk, category)) = row else {
+        return Ok(None);
+    };
+    let stock: i64 = s::table
+        .filter(s::product_id.eq(id))
+        .filter(s::state.eq("available"))
+        .count()
+        .get_result(conn)?;
+    Ok(Some(ProductDetail {
+        listing: Listing {
+            id,
+            code,
+            name,
+            price,
+            stock,
+            sold,
+            category,
+        },
+        description,
+        snk,
+    }))
 }
 
 /// Available items of one product.
 pub fn available_stock(conn: &mut DbConnection, product_id: i64) -> Result<i64, StoreError> {
-    Ok(s::table.filter(s::product_id.eq(product_id)).filter(s::state.eq("available")).count().get_result(conn)?)
+    Ok(s::table
+        .filter(s::product_id.eq(product_id))
+        .filter(s::state.eq("available"))
+        .count()
+        .get_result(conn)?)
 }

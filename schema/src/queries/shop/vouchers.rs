@@ -32,11 +32,33 @@ pub fn normalise_code(code: &str) -> String {
 }
 
 /// Checks a code against `subtotal` now. The discount never exceeds the subtotal.
-pub fn quote_voucher(conn: &mut DbConnection, code: &str, subtotal: i64) -> Result<Result<VoucherQuote, VoucherProblem>, StoreError> {
+pub fn quote_voucher(
+    conn: &mut DbConnection,
+    code: &str,
+    subtotal: i64,
+) -> Result<Result<VoucherQuote, VoucherProblem>, StoreError> {
     let code = normalise_code(code);
-    let row: Option<(i64, String, i64, Option<i32>, i32, Option<i64>, Option<i64>, bool)> = v::table
+    let row: Option<(
+        i64,
+        String,
+        i64,
+        Option<i32>,
+        i32,
+        Option<i64>,
+        Option<i64>,
+        bool,
+    )> = v::table
         .filter(v::code.eq(&code))
-        .select((v::id, v::kind, v::value, v::max_uses, v::used_count, v::valid_from, v::valid_until, v::is_active))
+        .select((
+            v::id,
+            v::kind,
+            v::value,
+            v::max_uses,
+            v::used_count,
+            v::valid_from,
+            v::valid_until,
+            v::is_active,
+        ))
         .first(conn)
         .optional()?;
     let Some((id, kind, value, max_uses, used, from, until, active)) = row else {
@@ -60,7 +82,11 @@ pub fn quote_voucher(conn: &mut DbConnection, code: &str, subtotal: i64) -> Resu
         _ => value,
     }
     .clamp(0, subtotal);
-    Ok(Ok(VoucherQuote { voucher_id: id, code, discount }))
+    Ok(Ok(VoucherQuote {
+        voucher_id: id,
+        code,
+        discount,
+    }))
 }
 
 /// Consumes one use, if any is left. Called inside the transaction that completes a payment;
@@ -68,7 +94,11 @@ pub fn quote_voucher(conn: &mut DbConnection, code: &str, subtotal: i64) -> Resu
 /// price and keeps it — the caller records that).
 pub fn consume_voucher(conn: &mut DbConnection, voucher_id: i64) -> Result<bool, StoreError> {
     let n = diesel::update(
-        v::table.find(voucher_id).filter(v::max_uses.is_null().or(v::used_count.lt(v::max_uses.assume_not_null()))),
+        v::table.find(voucher_id).filter(
+            v::max_uses
+                .is_null()
+                .or(v::used_count.lt(v::max_uses.assume_not_null())),
+        ),
     )
     .set(v::used_count.eq(v::used_count + 1))
     .execute(conn)?;
@@ -105,5 +135,8 @@ pub fn create_voucher(conn: &mut DbConnection, new: &NewVoucher<'_>) -> Result<i
 
 /// Uses consumed so far.
 pub fn voucher_uses(conn: &mut DbConnection, voucher_id: i64) -> Result<i32, StoreError> {
-    Ok(v::table.find(voucher_id).select(v::used_count).first(conn)?)
+    Ok(v::table
+        .find(voucher_id)
+        .select(v::used_count)
+        .first(conn)?)
 }
