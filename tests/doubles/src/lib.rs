@@ -1,7 +1,10 @@
 //! Test doubles for Telegram and Pakasir.
 
+pub mod pakasir;
 pub mod telegram;
 
 pub use telegram::{
     Call, Failure, RateLimits, TelegramDouble, WebhookInfo, callback_update, message_update,
 };
+
+pub use pakasir::PakasirDouble;
