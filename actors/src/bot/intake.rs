@@ -1,21 +1,15 @@
 //! Handling of stored updates: claim in `update_id` order, handle, mark done or retry.
 
 use teloxide_core::prelude::*;
-use teloxide_core::types::{CallbackQuery, ChatId, Message, Update, UpdateKind};
+use teloxide_core::types::{CallbackQuery, ChatId, Message, MessageId, Update, UpdateKind, User};
 
 use autoorder_schema::StoreError;
-use autoorder_schema::job_kinds::JobPayload;
-use autoorder_schema::queries::conversations::{
-    clear_conversation, get_conversation, set_conversation,
-};
-use autoorder_schema::queries::jobs::{NewJob, enqueue};
-use autoorder_schema::queries::orders::{order_owner, product_name};
-use autoorder_schema::queries::snk::{save_snk_answer, snk_aad};
+use autoorder_schema::queries::conversations::get_conversation;
+use autoorder_schema::queries::shop::spam::SpamVerdict;
 use autoorder_schema::queries::updates::{
     StoredUpdate, claim_pending_updates, extend_update_claims, mark_update_done, mark_update_failed,
 };
-use autoorder_schema::queries::users::{TelegramProfile, count_users, is_blocked, touch_user};
-use autoorder_schema::write_tx;
+use autoorder_schema::queries::users::{TelegramProfile, is_blocked, touch_user};
 
 use crate::blocking::with_conn;
 use crate::log_targets::BOT;
@@ -23,8 +17,12 @@ use crate::metrics::OutcomeLabels;
 use crate::services::Services;
 
 use super::callback::CallbackData;
+use super::context::{Ctx, Toast, telegram};
 use super::conversation::Conversation;
+use super::flows::{cart, catalog, checkout, deposit, guard, info, invoice, orders, snk, start};
 use super::texts;
+
+pub use super::flows::snk::SnkAnswer;
 
 /// How many updates one claim takes.
 const BATCH: i64 = 32;
@@ -41,6 +39,8 @@ pub enum HandleError {
     Store(#[from] StoreError),
     #[error("telegram: {0}")]
     Telegram(String),
+    #[error("payment actor: {0}")]
+    Payment(String),
 }
 
 /// Processes pending updates until none are left. Returns how many were handled.
@@ -130,8 +130,118 @@ pub async fn handle_update(
     }
 }
 
-fn telegram(e: impl std::fmt::Display) -> HandleError {
-    HandleError::Telegram(e.to_string())
+/// What every message and press goes through first.
+struct Admission {
+    blocked: bool,
+    verdict: SpamVerdict,
+    conversation: Option<Conversation>,
+}
+
+/// Registers or refreshes the user, then checks the block and counts the action against the
+/// spam limit (the sellers' notice is enqueued in the same transaction as the count).
+async fn admit(services: &Services, from: &User) -> Result<Admission, HandleError> {
+    let user_id = from.id.0 as i64;
+    let username = from.username.clone();
+    let first_name = from.first_name.clone();
+    let language = from.language_code.clone();
+    let (max_actions, window_ms) = guard::limits(services);
+    let (blocked, verdict, conversation) = with_conn(&services.pool, move |c| {
+        touch_user(
+            c,
+            &TelegramProfile {
+                id: user_id,
+                username: username.as_deref(),
+                first_name: &first_name,
+                language: language.as_deref(),
+            },
+        )?;
+        let blocked = is_blocked(c, user_id)?;
+        let verdict = if blocked {
+            SpamVerdict::Allow
+        } else {
+            guard::count_action(c, user_id, max_actions, window_ms)?
+        };
+        Ok((blocked, verdict, get_conversation(c, user_id)?))
+    })
+    .await?;
+    if let SpamVerdict::Spam {
+        tell_sellers: true, ..
+    } = verdict
+    {
+        log::warn!(target: BOT, "user {user_id} is over the spam limit; sellers told");
+        services.wake_queue();
+    }
+    Ok(Admission {
+        blocked,
+        verdict,
+        conversation: conversation.as_deref().and_then(Conversation::from_json),
+    })
+}
+
+/// A dialog waiting for typed text (a menu choice or a button press ends it).
+fn awaits_text(state: &Option<Conversation>) -> bool {
+    matches!(
+        state,
+        Some(
+            Conversation::AwaitingVoucher
+                | Conversation::AwaitingDepositAmount
+                | Conversation::AwaitingDisplayName
+                | Conversation::AwaitingWhatsapp
+        )
+    )
+}
+
+/// The main menu (reply keyboard).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Menu {
+    Products,
+    Stock,
+    Deposit,
+    Info,
+    HowToOrder,
+    Orders,
+    Admin,
+}
+
+/// The menu entry a text names: the label, in any case, with or without a leading emoji.
+fn menu_of(text: &str) -> Option<Menu> {
+    let label = text
+        .trim()
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .trim();
+    [
+        (texts::MENU_PRODUCTS, Menu::Products),
+        (texts::MENU_STOCK, Menu::Stock),
+        (texts::MENU_DEPOSIT, Menu::Deposit),
+        (texts::MENU_INFO, Menu::Info),
+        (texts::MENU_HOW_TO_ORDER, Menu::HowToOrder),
+        (texts::MENU_ORDERS, Menu::Orders),
+        (texts::MENU_ADMIN, Menu::Admin),
+    ]
+    .into_iter()
+    .find(|(l, _)| l.eq_ignore_ascii_case(label))
+    .map(|(_, m)| m)
+}
+
+async fn route_menu(ctx: &Ctx<'_>, menu: Menu) -> Result<(), HandleError> {
+    match menu {
+        Menu::Products => catalog::show_catalog(ctx, 0).await,
+        Menu::Stock => catalog::show_stock(ctx).await,
+        Menu::Deposit => deposit::show_menu(ctx).await,
+        Menu::Info => info::show_info(ctx).await,
+        Menu::HowToOrder => start::how_to_order(ctx).await,
+        Menu::Orders => orders::show_orders(ctx, 0).await,
+        Menu::Admin if ctx.is_admin() => start::admin(ctx).await,
+        Menu::Admin => ctx.send(texts::UNKNOWN_INPUT).await.map(|_| ()),
+    }
+}
+
+/// A number as the customer types it from a list (`7`, ` 7 `).
+fn typed_number(text: &str) -> Option<u32> {
+    let t = text.trim();
+    (!t.is_empty() && t.len() <= 6 && t.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| t.parse().ok())
+        .flatten()
 }
 
 async fn on_message(
@@ -143,135 +253,77 @@ async fn on_message(
     let Some(from) = message.from.as_ref() else {
         return Ok(());
     };
-    let user_id = from.id.0 as i64;
-    let username = from.username.clone();
-    let first_name = from.first_name.clone();
-    let language = from.language_code.clone();
-    let (users, blocked, conversation) = with_conn(&services.pool, move |c| {
-        touch_user(
-            c,
-            &TelegramProfile {
-                id: user_id,
-                username: username.as_deref(),
-                first_name: &first_name,
-                language: language.as_deref(),
-            },
-        )?;
-        Ok((
-            count_users(c)?,
-            is_blocked(c, user_id)?,
-            get_conversation(c, user_id)?,
-        ))
-    })
-    .await?;
-
-    let text = message.text().unwrap_or_default();
+    let admission = admit(services, from).await?;
+    let ctx = Ctx {
+        services,
+        bot,
+        user_id: from.id.0 as i64,
+        chat: message.chat.id,
+        first_name: from.first_name.clone(),
+        origin: None,
+    };
+    let text = message.text().unwrap_or_default().trim();
     let command = text.split_whitespace().next().unwrap_or_default();
-    let is_start = command == "/start" || command.starts_with("/start@");
-    if blocked {
-        if is_start {
-            bot.send_message(message.chat.id, texts::BLOCKED)
-                .await
-                .map_err(telegram)?;
+    let is_command = |name: &str| command == name || command.starts_with(&format!("{name}@"));
+    if admission.blocked {
+        if is_command("/start") {
+            ctx.send(texts::BLOCKED).await?;
         }
         return Ok(());
     }
-    if is_start {
-        let reply = texts::welcome(&from.first_name, &services.settings.store_name, users);
-        bot.send_message(message.chat.id, reply)
-            .await
-            .map_err(telegram)?;
+    if let SpamVerdict::Spam { warn, .. } = admission.verdict {
+        if warn {
+            ctx.send(texts::SPAM_WARNING).await?;
+        }
         return Ok(());
     }
-    match conversation.as_deref().and_then(Conversation::from_json) {
+    if is_command("/start") {
+        ctx.clear_state().await?;
+        return start::start(&ctx).await;
+    }
+    if is_command("/batal") {
+        ctx.clear_state().await?;
+        ctx.send(texts::INPUT_CANCELLED).await?;
+        return Ok(());
+    }
+    if let Some(menu) = menu_of(text) {
+        // A menu choice ends a dialog waiting for text; the last catalog list stays.
+        if awaits_text(&admission.conversation)
+            || matches!(
+                admission.conversation,
+                Some(Conversation::AwaitingSnkAnswer { .. })
+            )
+        {
+            ctx.clear_state().await?;
+        }
+        return route_menu(&ctx, menu).await;
+    }
+    match admission.conversation {
         Some(Conversation::AwaitingSnkAnswer {
             order_ref,
             product_id,
             product_name,
         }) => {
-            let answer = SnkAnswer {
-                text: message.text().or(message.caption()).map(str::to_string),
-                photo_file_id: message
-                    .photo()
-                    .and_then(|p| p.last())
-                    .map(|p| p.file.id.to_string()),
-            };
-            if answer.text.is_none() && answer.photo_file_id.is_none() {
-                bot.send_message(message.chat.id, texts::SNK_EMPTY)
-                    .await
-                    .map_err(telegram)?;
-                return Ok(());
-            }
-            let customer = from.full_name();
-            store_snk_answer(
-                services,
+            snk::answer(
+                &ctx,
                 update_id,
-                user_id,
-                &customer,
+                message,
+                &from.full_name(),
                 &order_ref,
                 product_id,
                 &product_name,
-                &answer,
             )
-            .await?;
-            bot.send_message(message.chat.id, texts::SNK_THANKS)
-                .await
-                .map_err(telegram)?;
-            Ok(())
+            .await
         }
-        None => Ok(()),
+        Some(Conversation::AwaitingVoucher) => cart::voucher_typed(&ctx, text).await,
+        Some(Conversation::AwaitingDepositAmount) => deposit::amount_typed(&ctx, text).await,
+        Some(Conversation::AwaitingDisplayName) => info::name_typed(&ctx, text).await,
+        Some(Conversation::AwaitingWhatsapp) => info::whatsapp_typed(&ctx, text).await,
+        state => match typed_number(text) {
+            Some(number) => catalog::typed_number(&ctx, state.as_ref(), number).await,
+            None => ctx.send(texts::UNKNOWN_INPUT).await.map(|_| ()),
+        },
     }
-}
-
-/// An SNK answer as stored (encrypted as a whole).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SnkAnswer {
-    pub text: Option<String>,
-    pub photo_file_id: Option<String>,
-}
-
-/// Stores the encrypted answer, ends the dialog and enqueues the seller notice — one
-/// transaction, so an answer is never stored without its notice or the other way round.
-#[allow(clippy::too_many_arguments)]
-async fn store_snk_answer(
-    services: &Services,
-    update_id: i64,
-    user_id: i64,
-    customer: &str,
-    order_ref: &str,
-    product_id: i64,
-    product_name: &str,
-    answer: &SnkAnswer,
-) -> Result<(), HandleError> {
-    let plain = serde_json::to_vec(answer).map_err(|e| HandleError::Telegram(e.to_string()))?;
-    let sealed = services
-        .data_keys
-        .encrypt(&plain, &snk_aad(order_ref, product_id));
-    let notice = JobPayload::SellerNotice {
-        notice_id: format!("snk-{update_id}"),
-        text: texts::snk_seller_notice(
-            customer,
-            user_id,
-            product_name,
-            order_ref,
-            answer.text.as_deref().unwrap_or("(foto)"),
-        ),
-        photo_file_id: answer.photo_file_id.clone(),
-    };
-    let order_ref = order_ref.to_string();
-    with_conn(&services.pool, move |c| {
-        write_tx(c, |c| {
-            save_snk_answer(c, &order_ref, product_id, user_id, &sealed)?;
-            enqueue(
-                c,
-                &NewJob::keyed(notice, format!("seller-notice:snk-{update_id}")),
-            )?;
-            clear_conversation(c, user_id)
-        })
-    })
-    .await?;
-    services.wake_queue();
-    Ok(())
 }
 
 async fn on_callback(
@@ -279,52 +331,147 @@ async fn on_callback(
     bot: &Bot,
     query: &CallbackQuery,
 ) -> Result<(), HandleError> {
+    let admission = admit(services, &query.from).await?;
     let user_id = query.from.id.0 as i64;
-    let parsed = query.data.as_deref().map(CallbackData::parse);
-    match parsed {
-        Some(Ok(CallbackData::SnkFulfil {
+    let (chat, origin): (ChatId, Option<MessageId>) = match &query.message {
+        Some(m) => (m.chat().id, Some(m.id())),
+        None => (ChatId(user_id), None),
+    };
+    let ctx = Ctx {
+        services,
+        bot,
+        user_id,
+        chat,
+        first_name: query.from.first_name.clone(),
+        origin,
+    };
+    let toast = if admission.blocked {
+        Toast::alert(texts::BLOCKED)
+    } else if let SpamVerdict::Spam { warn, .. } = admission.verdict {
+        if warn {
+            Toast::alert(texts::SPAM_WARNING)
+        } else {
+            Toast::none()
+        }
+    } else {
+        match query.data.as_deref().map(CallbackData::parse) {
+            Some(Ok(data)) => {
+                if awaits_text(&admission.conversation) && data != CallbackData::Noop {
+                    ctx.clear_state().await?;
+                }
+                match route_callback(&ctx, data).await {
+                    Ok(toast) => toast,
+                    Err(e) => {
+                        answer(bot, query, Toast::note(texts::TRY_AGAIN)).await;
+                        return Err(e);
+                    }
+                }
+            }
+            _ => {
+                log::info!(target: BOT, "a press from {user_id} with data the bot did not write");
+                Toast::stale()
+            }
+        }
+    };
+    answer(bot, query, toast).await;
+    Ok(())
+}
+
+/// Answers a press. A failed answer (already answered, too old) is not worth a retry.
+async fn answer(bot: &Bot, query: &CallbackQuery, toast: Toast) {
+    let mut req = bot.answer_callback_query(query.id.clone());
+    if let Some(text) = toast.text {
+        // Telegram shows at most 200 characters.
+        req = req.text(text.chars().take(200).collect::<String>());
+    }
+    if toast.alert {
+        req = req.show_alert(true);
+    }
+    if let Err(e) = req.await {
+        log::debug!(target: BOT, "answering a callback query: {}", telegram(e));
+    }
+}
+
+async fn route_callback(ctx: &Ctx<'_>, data: CallbackData) -> Result<Toast, HandleError> {
+    use CallbackData as C;
+    let none = |r: Result<(), HandleError>| r.map(|_| Toast::none());
+    match data {
+        C::SnkFulfil {
             order_ref,
             product_id,
-        })) => {
-            let (owner_ok, name) = {
-                let order_ref = order_ref.clone();
-                with_conn(&services.pool, move |c| {
-                    let owner = order_owner(c, &order_ref)?;
-                    let name = product_name(c, product_id)?;
-                    Ok((owner == Some(user_id), name))
-                })
-                .await?
-            };
-            if !owner_ok {
-                log::warn!(target: BOT, "SNK press for an order user {user_id} does not own");
-                bot.answer_callback_query(query.id.clone())
-                    .text(texts::STALE_BUTTON)
-                    .await
-                    .map_err(telegram)?;
-                return Ok(());
-            }
-            let product_name = name.unwrap_or_else(|| format!("produk #{product_id}"));
-            let state = Conversation::AwaitingSnkAnswer {
-                order_ref,
-                product_id,
-                product_name: product_name.clone(),
-            };
-            let json = state.to_json();
-            with_conn(&services.pool, move |c| set_conversation(c, user_id, &json)).await?;
-            bot.answer_callback_query(query.id.clone())
-                .await
-                .map_err(telegram)?;
-            bot.send_message(ChatId(user_id), texts::snk_prompt(&product_name))
-                .await
-                .map_err(telegram)?;
-            Ok(())
+        } => snk::press(ctx, order_ref, product_id).await,
+        C::Info => none(info::show_info(ctx).await),
+        C::HowToOrder => none(start::how_to_order(ctx).await),
+        C::CatalogPage { page } => none(catalog::show_catalog(ctx, page).await),
+        C::Product { product_id } => Ok(if catalog::show_product(ctx, product_id).await? {
+            Toast::none()
+        } else {
+            Toast::alert(texts::PRODUCT_GONE)
+        }),
+        C::AddToCart {
+            product_id,
+            quantity,
+        } => catalog::add_to_cart(ctx, product_id, quantity).await,
+        C::ViewCart => none(cart::show_cart(ctx).await),
+        C::CartIncrease { product_id } => {
+            cart::edit_line(ctx, product_id, cart::LineEdit::Increase).await
         }
-        _ => {
-            bot.answer_callback_query(query.id.clone())
-                .text(texts::STALE_BUTTON)
-                .await
-                .map_err(telegram)?;
-            Ok(())
+        C::CartDecrease { product_id } => {
+            cart::edit_line(ctx, product_id, cart::LineEdit::Decrease).await
         }
+        C::CartRemove { product_id } => {
+            cart::edit_line(ctx, product_id, cart::LineEdit::Remove).await
+        }
+        C::UseVoucher => cart::ask_voucher(ctx).await,
+        C::RemoveVoucher => cart::remove_voucher(ctx).await,
+        C::Checkout => checkout::choose(ctx).await,
+        C::ClearCart => cart::clear(ctx).await,
+        C::PayQris => checkout::pay_qris(ctx).await,
+        C::PayBalance => checkout::pay_balance(ctx).await,
+        C::PayAbort => checkout::abort(ctx).await,
+        C::CheckPayment { payment_id } => invoice::check(ctx, payment_id).await,
+        C::CancelPayment { payment_id } => invoice::cancel(ctx, payment_id).await,
+        C::OrdersPage { page } => none(orders::show_orders(ctx, page).await),
+        C::Order { order_id } => orders::show_order(ctx, order_id).await,
+        C::Resend { order_id } => orders::resend(ctx, order_id).await,
+        C::RefreshStock => catalog::show_stock(ctx)
+            .await
+            .map(|_| Toast::note(texts::STOCK_REFRESHED)),
+        C::DepositMenu => none(deposit::show_menu(ctx).await),
+        C::Deposit { amount } => deposit::preset(ctx, amount).await,
+        C::DepositOther => deposit::ask_amount(ctx).await,
+        C::EditName => info::ask_name(ctx).await,
+        C::EditWhatsapp => info::ask_whatsapp(ctx).await,
+        C::CancelInput => {
+            ctx.send(texts::INPUT_CANCELLED).await?;
+            Ok(Toast::none())
+        }
+        C::Noop => Ok(Toast::none()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn menu_labels_are_recognised_loosely() {
+        assert_eq!(menu_of("Semua Produk"), Some(Menu::Products));
+        assert_eq!(menu_of("  semua produk "), Some(Menu::Products));
+        assert_eq!(menu_of("🛍️ Semua Produk"), Some(Menu::Products));
+        assert_eq!(menu_of("Pesanan Saya"), Some(Menu::Orders));
+        assert_eq!(menu_of("Admin"), Some(Menu::Admin));
+        assert_eq!(menu_of("Semua"), None);
+        assert_eq!(menu_of(""), None);
+    }
+
+    #[test]
+    fn typed_numbers_are_plain_digits() {
+        assert_eq!(typed_number("7"), Some(7));
+        assert_eq!(typed_number(" 12 "), Some(12));
+        assert_eq!(typed_number("-1"), None);
+        assert_eq!(typed_number("7a"), None);
+        assert_eq!(typed_number(""), None);
+        assert_eq!(typed_number("99999999"), None);
     }
 }

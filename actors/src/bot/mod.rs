@@ -6,9 +6,13 @@
 //! the updates are handled again.
 
 pub mod callback;
+pub mod context;
 pub mod conversation;
+pub mod flows;
 pub mod intake;
+pub mod keyboards;
 pub mod polling;
+pub mod qr;
 pub mod texts;
 
 use std::time::Duration;

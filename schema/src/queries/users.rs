@@ -96,3 +96,89 @@ pub fn display_name(conn: &mut DbConnection, user_id: i64) -> Result<Option<Stri
         }),
     )
 }
+
+/// What the *Informasi* page shows about a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserProfile {
+    pub id: i64,
+    pub first_name: String,
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    pub balance: i64,
+    pub is_verified: bool,
+    /// Encrypted with `whatsapp_aad(id)`.
+    pub whatsapp_enc: Option<Vec<u8>>,
+}
+
+/// A customer's profile, if registered.
+pub fn user_profile(
+    conn: &mut DbConnection,
+    user_id: i64,
+) -> Result<Option<UserProfile>, StoreError> {
+    type Row = (
+        i64,
+        String,
+        Option<String>,
+        Option<String>,
+        i64,
+        bool,
+        Option<Vec<u8>>,
+    );
+    let row: Option<Row> = u::table
+        .find(user_id)
+        .select((
+            u::id,
+            u::first_name,
+            u::username,
+            u::display_name,
+            u::balance,
+            u::is_verified,
+            u::whatsapp_enc,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(
+        |(id, first_name, username, display_name, balance, is_verified, whatsapp_enc)| {
+            UserProfile {
+                id,
+                first_name,
+                username,
+                display_name,
+                balance,
+                is_verified,
+                whatsapp_enc,
+            }
+        },
+    ))
+}
+
+/// Sets (or clears) the name a customer chose to be shown by. The caller validates it.
+pub fn set_display_name(
+    conn: &mut DbConnection,
+    user_id: i64,
+    name: Option<&str>,
+) -> Result<(), StoreError> {
+    diesel::update(u::table.find(user_id))
+        .set((u::display_name.eq(name), u::updated_at.eq(now_ms())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The associated data a WhatsApp number is encrypted with: `users:{id}:whatsapp`, so a
+/// ciphertext copied onto another user no longer decrypts.
+pub fn whatsapp_aad(user_id: i64) -> Vec<u8> {
+    format!("users:{user_id}:whatsapp").into_bytes()
+}
+
+/// Stores (or clears) a customer's WhatsApp number, already encrypted with
+/// [`whatsapp_aad`].
+pub fn set_whatsapp(
+    conn: &mut DbConnection,
+    user_id: i64,
+    sealed: Option<&[u8]>,
+) -> Result<(), StoreError> {
+    diesel::update(u::table.find(user_id))
+        .set((u::whatsapp_enc.eq(sealed), u::updated_at.eq(now_ms())))
+        .execute(conn)?;
+    Ok(())
+}

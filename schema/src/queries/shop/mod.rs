@@ -28,3 +28,67 @@ pub mod status {
     pub const CREATING: &str = "creating";
     pub const FAILED: &str = "failed";
 }
+
+/// Seller-editable texts (`templates`): the welcome, *Cara Order*, … The bot falls back to
+/// its built-in text when a key is not set.
+pub mod templates {
+    use diesel::prelude::*;
+
+    use crate::db::{DbConnection, now_ms};
+    use crate::error::StoreError;
+    use crate::tables::templates as t;
+
+    /// Key of the welcome text (`/start`).
+    pub const WELCOME: &str = "welcome";
+    /// Key of the *Cara Order* text (or photo caption).
+    pub const HOW_TO_ORDER: &str = "cara_order";
+
+    /// A stored template: its text, and a Telegram photo file id when it is a photo with the
+    /// text as caption.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Template {
+        pub body: String,
+        pub photo: Option<String>,
+    }
+
+    /// The template stored under `key`, if any.
+    pub fn get_template(
+        conn: &mut DbConnection,
+        key: &str,
+    ) -> Result<Option<Template>, StoreError> {
+        let row: Option<(String, Option<String>)> = t::table
+            .find(key)
+            .select((t::body, t::photo))
+            .first(conn)
+            .optional()?;
+        Ok(row.map(|(body, photo)| Template { body, photo }))
+    }
+
+    /// Stores a template (replacing the one under `key`).
+    pub fn set_template(
+        conn: &mut DbConnection,
+        key: &str,
+        template: &Template,
+        updated_by: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        crate::on_backend!(conn, k => diesel::insert_into(t::table)
+            .values((
+                t::key.eq(key),
+                t::body.eq(&template.body),
+                t::photo.eq(&template.photo),
+                t::updated_by.eq(updated_by),
+                t::updated_at.eq(now),
+            ))
+            .on_conflict(t::key)
+            .do_update()
+            .set((
+                t::body.eq(&template.body),
+                t::photo.eq(&template.photo),
+                t::updated_by.eq(updated_by),
+                t::updated_at.eq(now),
+            ))
+            .execute(k)?);
+        Ok(())
+    }
+}

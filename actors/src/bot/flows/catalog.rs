@@ -1,0 +1,249 @@
+//! *Semua Produk* (paged catalog; a typed number opens a product), *Cek Stok* with *Refresh*,
+//! and the product page with its quantity presets.
+
+use autoorder_schema::queries::orders::product_name;
+use autoorder_schema::queries::shop::carts::{CartChange, set_cart_quantity};
+use autoorder_schema::queries::shop::products::{Listing, catalog, product_detail, stock_table};
+
+use crate::bot::callback::CallbackData;
+use crate::bot::context::{Ctx, Toast};
+use crate::bot::conversation::Conversation;
+use crate::bot::intake::HandleError;
+use crate::bot::keyboards::{button, inline, pager};
+use crate::bot::texts;
+
+/// Products per catalog page.
+pub const PAGE_SIZE: usize = 5;
+/// The quantity buttons on a product page.
+pub const QUANTITY_PRESETS: [i32; 4] = [1, 2, 5, 10];
+
+/// How many pages `items` fill.
+pub fn page_count(items: usize, per_page: usize) -> u32 {
+    items.div_ceil(per_page).max(1) as u32
+}
+
+/// The catalog page text, its product buttons and the numbers shown.
+fn render_page(listings: &[Listing], page: u32) -> (String, Vec<(u32, &Listing)>) {
+    let pages = page_count(listings.len(), PAGE_SIZE);
+    let start = page as usize * PAGE_SIZE;
+    let shown: Vec<(u32, &Listing)> = listings
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(PAGE_SIZE)
+        .map(|(i, l)| (i as u32 + 1, l))
+        .collect();
+    let mut text = texts::catalog_header(page, pages);
+    let mut category: Option<&Option<String>> = None;
+    for (number, listing) in &shown {
+        if category != Some(&listing.category) {
+            if let Some(name) = &listing.category {
+                text.push_str(&texts::catalog_category(name));
+            }
+            category = Some(&listing.category);
+        }
+        text.push_str(&texts::catalog_entry(
+            *number,
+            &listing.name,
+            listing.price,
+            listing.stock,
+            listing.sold,
+        ));
+    }
+    text.push_str(texts::CATALOG_FOOTER);
+    (text, shown)
+}
+
+/// One catalog page (clamped to the last page). Remembers the numbers shown so a typed number
+/// opens its product.
+pub async fn show_catalog(ctx: &Ctx<'_>, page: u32) -> Result<(), HandleError> {
+    let listings = ctx.db(catalog).await?;
+    if listings.is_empty() {
+        let keyboard = inline(vec![vec![button(
+            texts::BTN_VIEW_CART,
+            CallbackData::ViewCart,
+        )]]);
+        return ctx.show(texts::CATALOG_EMPTY, keyboard).await;
+    }
+    let pages = page_count(listings.len(), PAGE_SIZE);
+    let page = page.min(pages - 1);
+    let (text, shown) = render_page(&listings, page);
+    let mut rows: Vec<Vec<_>> = shown
+        .iter()
+        .map(|(number, l)| {
+            vec![button(
+                texts::btn_product(*number, &l.name),
+                CallbackData::Product { product_id: l.id },
+            )]
+        })
+        .collect();
+    rows.push(pager(page, pages, |page| CallbackData::CatalogPage {
+        page,
+    }));
+    rows.push(vec![button(texts::BTN_VIEW_CART, CallbackData::ViewCart)]);
+    let state = Conversation::CatalogList {
+        first_number: shown.first().map(|(n, _)| *n).unwrap_or(1),
+        product_ids: shown.iter().map(|(_, l)| l.id).collect(),
+    };
+    ctx.set_state(state).await?;
+    ctx.show(text, inline(rows)).await
+}
+
+/// A number typed while a catalog list is the last thing shown.
+pub async fn typed_number(
+    ctx: &Ctx<'_>,
+    state: Option<&Conversation>,
+    number: u32,
+) -> Result<(), HandleError> {
+    match state {
+        Some(list @ Conversation::CatalogList { .. }) => match list.product_at(number) {
+            Some(product_id) => {
+                if !show_product(ctx, product_id).await? {
+                    ctx.send(texts::PRODUCT_GONE).await?;
+                }
+                Ok(())
+            }
+            None => ctx
+                .send(texts::number_not_in_list(number))
+                .await
+                .map(|_| ()),
+        },
+        _ => ctx.send(texts::NO_LIST_FOR_NUMBER).await.map(|_| ()),
+    }
+}
+
+/// *Cek Stok*: every active product with its stock, stamped with the local time; *Refresh*
+/// edits the same message.
+pub async fn show_stock(ctx: &Ctx<'_>) -> Result<(), HandleError> {
+    let rows = ctx.db(stock_table).await?;
+    let mut text = texts::stock_header(&ctx.local_time(autoorder_schema::now_ms()));
+    if rows.is_empty() {
+        text.push_str(texts::STOCK_EMPTY);
+    }
+    for row in &rows {
+        text.push_str(&texts::stock_row(&row.name, row.stock));
+    }
+    let keyboard = inline(vec![vec![button(
+        texts::BTN_REFRESH,
+        CallbackData::RefreshStock,
+    )]]);
+    ctx.show(text, keyboard).await
+}
+
+/// A product's page as a new message; false when it is not for sale.
+pub async fn show_product(ctx: &Ctx<'_>, product_id: i64) -> Result<bool, HandleError> {
+    let Some(detail) = ctx.db(move |c| product_detail(c, product_id)).await? else {
+        return Ok(false);
+    };
+    let l = &detail.listing;
+    let text = texts::product_detail(
+        &l.name,
+        l.category.as_deref(),
+        &detail.description,
+        l.price,
+        l.stock,
+        l.sold,
+    );
+    let mut rows = Vec::new();
+    if l.stock > 0 {
+        rows.push(
+            QUANTITY_PRESETS
+                .iter()
+                .map(|q| {
+                    button(
+                        texts::btn_quantity(*q),
+                        CallbackData::AddToCart {
+                            product_id,
+                            quantity: *q,
+                        },
+                    )
+                })
+                .collect(),
+        );
+    }
+    rows.push(vec![button(texts::BTN_VIEW_CART, CallbackData::ViewCart)]);
+    rows.push(vec![button(
+        texts::BTN_BACK_TO_CATALOG,
+        CallbackData::CatalogPage { page: 0 },
+    )]);
+    ctx.send_with(text, inline(rows)).await?;
+    Ok(true)
+}
+
+/// A quantity preset: sets the product's quantity in the cart, capped at the stock.
+pub async fn add_to_cart(
+    ctx: &Ctx<'_>,
+    product_id: i64,
+    quantity: i32,
+) -> Result<Toast, HandleError> {
+    let user_id = ctx.user_id;
+    let (change, name) = ctx
+        .db(move |c| {
+            Ok((
+                set_cart_quantity(c, user_id, product_id, quantity)?,
+                product_name(c, product_id)?,
+            ))
+        })
+        .await?;
+    let name = name.unwrap_or_default();
+    let next = || {
+        inline(vec![
+            vec![button(texts::BTN_VIEW_CART, CallbackData::ViewCart)],
+            vec![button(
+                texts::BTN_CONTINUE_SHOPPING,
+                CallbackData::CatalogPage { page: 0 },
+            )],
+        ])
+    };
+    Ok(match change {
+        CartChange::Set(n) => {
+            ctx.send_with(texts::added_to_cart(&name, n), next())
+                .await?;
+            Toast::note(texts::added_to_cart(&name, n))
+        }
+        CartChange::Capped(n) => {
+            let text = texts::added_to_cart_capped(&name, n);
+            ctx.send_with(text.clone(), next()).await?;
+            Toast::alert(text)
+        }
+        CartChange::OutOfStock => Toast::alert(texts::out_of_stock(&name)),
+        CartChange::Unavailable | CartChange::Removed => Toast::alert(texts::PRODUCT_GONE),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing(id: i64, category: Option<&str>) -> Listing {
+        Listing {
+            id,
+            code: format!("P{id}"),
+            name: format!("Produk {id}"),
+            price: 10_000 * id,
+            stock: id,
+            sold: 0,
+            category: category.map(String::from),
+        }
+    }
+
+    #[test]
+    fn pages_number_entries_across_the_whole_list() {
+        assert_eq!(page_count(0, 5), 1);
+        assert_eq!(page_count(5, 5), 1);
+        assert_eq!(page_count(6, 5), 2);
+        let all: Vec<Listing> = (1..=7)
+            .map(|i| listing(i, (i <= 3).then_some("Streaming")))
+            .collect();
+        let (text, shown) = render_page(&all, 1);
+        assert_eq!(
+            shown.iter().map(|(n, l)| (*n, l.id)).collect::<Vec<_>>(),
+            vec![(6, 6), (7, 7)]
+        );
+        assert!(text.contains("halaman 2/2"), "{text}");
+        assert!(text.contains("6. Produk 6"), "{text}");
+        assert!(text.contains("Rp 60.000"), "{text}");
+        let (first, _) = render_page(&all, 0);
+        assert!(first.contains("Streaming"), "{first}");
+    }
+}
