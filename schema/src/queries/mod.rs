@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod broadcasts;
+pub mod catalog;
 pub mod conversations;
 pub mod jobs;
 pub mod leases;
