@@ -35,6 +35,11 @@ pub enum Command {
         #[command(subcommand)]
         command: BroadcastCommand,
     },
+    /// Import or export the catalog: categories, products and stock.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
     /// Probe the dependencies once; exit 0 ok, 1 degraded, 2 failing (for cron or a container
     /// HEALTHCHECK).
     Healthcheck {
@@ -75,4 +80,34 @@ pub enum BroadcastCommand {
     Resume { id: i64 },
     /// Stop for good; pending recipients are not sent to.
     Cancel { id: i64 },
+}
+
+/// `autoorder catalog …`
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Add and update categories and products and add stock from a TOML file (see
+    /// conf/catalog.example.toml). All or nothing: every problem is reported as FILE:LINE and
+    /// nothing is written until there is none.
+    Import {
+        /// The catalog file (TOML).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Make every check, the database's included, and show what would change; write
+        /// nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write the catalog: TOML (imports back) or CSV (for spreadsheets; one row per product,
+    /// or per unsold stock item with --include-stock).
+    Export {
+        /// Output format.
+        #[arg(long, value_parser = ["toml", "csv"], default_value = "toml")]
+        format: String,
+        /// Include the unsold stock items, decrypted: the output then holds secrets.
+        #[arg(long)]
+        include_stock: bool,
+        /// Write to this file (owner-only when it holds stock) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }

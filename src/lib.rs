@@ -5,6 +5,7 @@
 
 pub mod boot;
 pub mod broadcast_cli;
+pub mod catalog_cli;
 pub mod cli;
 pub mod config;
 pub mod healthcheck;

@@ -54,6 +54,13 @@ fn main() -> ExitCode {
                 autoorder::broadcast_cli::run(&pool, command)
             })
         }
+        Command::Catalog { command } => {
+            autoorder::boot::init_logging_console(&config).and_then(|()| {
+                let (_, pool) =
+                    autoorder::boot::open_and_migrate(&config, std::time::Duration::from_secs(30))?;
+                autoorder::catalog_cli::run(&config, &pool, command)
+            })
+        }
         Command::Healthcheck { json } => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
