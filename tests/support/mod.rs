@@ -330,3 +330,130 @@ pub async fn post_update(
     }
     req.send().await.expect("webhook request").status()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Driving the shop like a customer (tests/shop.rs)
+// ---------------------------------------------------------------------------------------------
+
+/// The methods that put a message (or its new state) in a chat.
+const MESSAGE_METHODS: [&str; 5] = [
+    "sendMessage",
+    "sendPhoto",
+    "editMessageText",
+    "editMessageCaption",
+    "editMessageReplyMarkup",
+];
+
+/// The chat and message a successful send or edit is about.
+pub fn message_of(call: &autoorder_doubles::Call) -> Option<(i64, i64)> {
+    if call.ok() != Some(true)
+        || !MESSAGE_METHODS
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(&call.method))
+    {
+        return None;
+    }
+    let chat = call.param_i64("chat_id")?;
+    let id = match call.param_i64("message_id") {
+        Some(id) => id,
+        None => call.result()?.get("message_id")?.as_i64()?,
+    };
+    Some((chat, id))
+}
+
+/// The inline buttons of a message as the double holds it: (text, callback_data or url).
+pub fn inline_buttons(message: &serde_json::Value) -> Vec<(String, String)> {
+    message
+        .pointer("/reply_markup/inline_keyboard")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_array)
+        .flatten()
+        .filter_map(|b| {
+            let text = b.get("text")?.as_str()?.to_string();
+            let action = b
+                .get("callback_data")
+                .or_else(|| b.get("url"))?
+                .as_str()?
+                .to_string();
+            Some((text, action))
+        })
+        .collect()
+}
+
+/// The bot's messages in `chat` as they stand now (edits applied, deleted ones left out),
+/// newest activity first: (message id, message).
+pub fn bot_messages(telegram: &TelegramDouble, chat: i64) -> Vec<(i64, serde_json::Value)> {
+    let mut seen = std::collections::HashSet::new();
+    telegram
+        .calls()
+        .iter()
+        .rev()
+        .filter_map(message_of)
+        .filter(|(c, id)| *c == chat && seen.insert(*id))
+        .filter_map(|(_, id)| Some((id, telegram.message(chat, id)?)))
+        .collect()
+}
+
+/// Finds the newest message in `chat` with a button labelled `label` (exactly, else the first
+/// containing it): (message id, callback data).
+pub fn find_button(telegram: &TelegramDouble, chat: i64, label: &str) -> Option<(i64, String)> {
+    bot_messages(telegram, chat)
+        .into_iter()
+        .find_map(|(id, message)| {
+            let buttons = inline_buttons(&message);
+            buttons
+                .iter()
+                .find(|(text, _)| text == label)
+                .or_else(|| buttons.iter().find(|(text, _)| text.contains(label)))
+                .map(|(_, data)| (id, data.clone()))
+        })
+}
+
+/// Taps the button labelled `label` on the newest message in `chat` that has one, as user
+/// `chat` (a private chat): queues the callback query Telegram would send. Returns the
+/// callback data. Panics when no message has such a button.
+pub fn press(telegram: &TelegramDouble, chat: i64, label: &str) -> String {
+    let Some((message_id, data)) = find_button(telegram, chat, label) else {
+        panic!(
+            "no message in chat {chat} has a button {label:?}; messages: {:#?}",
+            bot_messages(telegram, chat)
+                .iter()
+                .map(|(id, m)| (id, inline_buttons(m)))
+                .collect::<Vec<_>>()
+        );
+    };
+    press_data(telegram, chat, message_id, &data);
+    data
+}
+
+/// Queues a press with arbitrary callback data under `message_id` (stale or forged presses).
+pub fn press_data(telegram: &TelegramDouble, chat: i64, message_id: i64, data: &str) -> i64 {
+    telegram.push_update(autoorder_doubles::callback_update(
+        None, chat, chat, message_id, data,
+    ))
+}
+
+/// The customer `chat` types `text` in their private chat with the bot.
+pub fn say(telegram: &TelegramDouble, chat: i64, text: &str) -> i64 {
+    telegram.push_update(autoorder_doubles::message_update(None, chat, chat, text))
+}
+
+/// The text (or caption) of a send or edit call.
+pub fn text_of(call: &autoorder_doubles::Call) -> String {
+    call.param_str("text")
+        .or_else(|| call.param_str("caption"))
+        .unwrap_or_default()
+}
+
+/// The newest text or caption the bot sent to `chat` or edited into a message there.
+pub fn last_text_to(telegram: &TelegramDouble, chat: i64) -> Option<String> {
+    telegram
+        .calls()
+        .iter()
+        .rev()
+        .filter(|c| message_of(c).is_some_and(|(ch, _)| ch == chat))
+        .map(text_of)
+        .find(|t| !t.is_empty())
+}
