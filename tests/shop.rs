@@ -963,3 +963,32 @@ fn spam_is_dropped_the_customer_warned_once_and_sellers_told_once() {
         "sellers told once"
     );
 }
+
+#[test]
+fn a_blocked_customer_gets_a_short_refusal_and_nothing_else() {
+    let shop = Shop::open(Backend::Sqlite, true);
+    let blocked = 4212;
+    support::add_users(&shop.store.pool(), [blocked]);
+    execute(
+        &shop.store.pool(),
+        &format!("UPDATE users SET is_blocked = 1 WHERE id = {blocked}"),
+    )
+    .unwrap();
+    runtime().block_on(async {
+        let since = Instant::now();
+        say(&shop.telegram, blocked, "Semua Produk");
+        press_data(&shop.telegram, blocked, 1, "cat:0");
+        say(&shop.telegram, blocked, "/start");
+        shop.expect(blocked, since, &[texts::BLOCKED]).await;
+        shop.expect_toast(since, texts::BLOCKED).await;
+    });
+    // Updates are handled in order: the menu text and the press came before the /start.
+    let sent: Vec<String> = shop
+        .telegram
+        .calls()
+        .iter()
+        .filter(|c| message_of(c).is_some_and(|(chat, _)| chat == blocked))
+        .map(text_of)
+        .collect();
+    assert_eq!(sent, vec![texts::BLOCKED.to_string()]);
+}

@@ -541,12 +541,14 @@ pub fn order_invoice(
     total_payment: i64,
     expires: &str,
 ) -> String {
+    // A photo caption holds 1024 characters: a few lines, names shortened.
+    const SHOWN: usize = 5;
     let mut out = format!("🧾 Tagihan {invoice_no}\n");
-    for (name, quantity) in lines.iter().take(10) {
-        out.push_str(&format!("\n• {name} × {quantity}"));
+    for (name, quantity) in lines.iter().take(SHOWN) {
+        out.push_str(&format!("\n• {} × {quantity}", shorten(name, 40)));
     }
-    if lines.len() > 10 {
-        out.push_str(&format!("\n• … dan {} produk lain", lines.len() - 10));
+    if lines.len() > SHOWN {
+        out.push_str(&format!("\n• … dan {} produk lain", lines.len() - SHOWN));
     }
     out.push_str(&format!(
         "\n\nSubtotal: {}\nDiskon: -{}\nBiaya Layanan: {}\nTotal Bayar: {}\n\n\
@@ -557,6 +559,16 @@ pub fn order_invoice(
         rupiah(fee),
         rupiah(total_payment),
     ));
+    out
+}
+
+/// `text` cut to `max` characters (with an ellipsis when cut).
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
     out
 }
 
@@ -837,6 +849,30 @@ mod tests {
             fill_template("Hai {nama}, ini {store_name}. {nama}!", "Budi", "Toko"),
             "Hai Budi, ini Toko. Budi!"
         );
+    }
+
+    #[test]
+    fn invoice_captions_fit_a_photo_caption() {
+        let lines: Vec<(String, i32)> = (0..20)
+            .map(|i| ("N".repeat(128) + &i.to_string(), 10))
+            .collect();
+        let caption = order_invoice(
+            "INV-20261121-ABCDEF",
+            &lines,
+            9_999_999_999,
+            9_999_999,
+            99_999_999,
+            9_999_999_999,
+            "21/11/2026 13:05 WIB",
+        );
+        assert!(
+            caption.chars().count() <= 1024,
+            "{}",
+            caption.chars().count()
+        );
+        assert!(caption.contains("dan 15 produk lain"), "{caption}");
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten("abc", 4), "abc");
     }
 
     #[test]
