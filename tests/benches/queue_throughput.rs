@@ -143,6 +143,7 @@ fn main() {
         outcomes.push(outcome);
     }
 
+    println!("load at end: {}", common::loadavg());
     println!();
     println!("summary ({jobs} jobs each; every job verified done exactly once)");
     println!(

@@ -125,6 +125,7 @@ pub fn print_header(title: &str) {
     println!("date:    {}", now_utc());
     println!("machine: {}", machine());
     println!("commit:  {}", commit());
+    println!("load:    {} (1/5/15 min load average at start)", loadavg());
     println!(
         "build:   {}",
         if cfg!(debug_assertions) {
@@ -133,6 +134,14 @@ pub fn print_header(title: &str) {
             "release"
         }
     );
+}
+
+/// The load averages from `/proc/loadavg` (other work on a shared machine skews the numbers).
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Seconds with millisecond precision.
