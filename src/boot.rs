@@ -12,7 +12,8 @@ use tokio::sync::mpsc;
 use autoorder_actors::log_targets::{APP, MAINTENANCE};
 use autoorder_actors::metrics::Metrics;
 use autoorder_actors::services::{
-    ActorSettings, IntakeMode, PakasirSettings, RuntimeState, Services, ShopSettings, TelegramSettings,
+    ActorSettings, IntakeMode, PakasirSettings, RuntimeState, Services, ShopSettings,
+    TelegramSettings,
 };
 use autoorder_actors::supervisor::{Escalation, Registry, ShutdownTree, SupervisorConfig};
 use autoorder_schema::{DbTarget, Pool, PoolOptions};
@@ -169,7 +170,12 @@ fn actor_settings(config: &Config, webhook_secret: Secret<String>) -> ActorSetti
             }),
             _ => None,
         },
-        shop: ShopSettings { low_stock_threshold: i64::from(config.low_stock_threshold), ..ShopSettings::default() },
+        shop: ShopSettings {
+            low_stock_threshold: i64::from(config.low_stock_threshold),
+            deposit_minimum: i64::from(config.deposit_minimum),
+            spam_max_actions: config.spam_max_actions as i32,
+            spam_window: Duration::from_secs(u64::from(config.spam_window_seconds)),
+        },
     }
 }
 

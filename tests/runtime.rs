@@ -68,7 +68,8 @@ both_backends! {
             assert!(metrics.contains("autoorder_updates_duplicate_total 2"), "{metrics}");
         });
         assert_eq!(store.count("inbound_updates"), 2);
-        assert_eq!(telegram.calls_to("sendMessage").iter().filter(|c| c.param_i64("chat_id") == Some(57)).count(), 1, "one reply for three deliveries");
+        let welcomes = telegram.calls_to("sendMessage").into_iter().filter(|c| is_welcome_to(57)(c)).count();
+        assert_eq!(welcomes, 1, "one welcome for three deliveries");
     }
 }
 

@@ -136,6 +136,9 @@ pub(crate) fn build(source: &Source) -> Result<Config, ConfigErrors> {
     let data_keys = check.data_keys();
     let snk_retention_days = check.count("SNK_RETENTION_DAYS", 30, 1, u32::MAX);
     let low_stock_threshold = check.count("LOW_STOCK_THRESHOLD", 3, 0, u32::MAX);
+    let deposit_minimum = check.count("DEPOSIT_MINIMUM", 10_000, 1_000, 10_000_000);
+    let spam_max_actions = check.count("SPAM_MAX_ACTIONS", 5, 1, 100_000);
+    let spam_window_seconds = check.count("SPAM_WINDOW_SECONDS", 5, 1, 3_600);
 
     if !check.errors.is_empty() {
         return Err(ConfigErrors(check.errors));
@@ -155,6 +158,9 @@ pub(crate) fn build(source: &Source) -> Result<Config, ConfigErrors> {
         data_keys,
         snk_retention_days,
         low_stock_threshold,
+        deposit_minimum,
+        spam_max_actions,
+        spam_window_seconds,
     })
 }
 

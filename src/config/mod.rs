@@ -182,6 +182,12 @@ pub struct Config {
     pub snk_retention_days: u32,
     /// `LOW_STOCK_THRESHOLD` (default 3).
     pub low_stock_threshold: u32,
+    /// `DEPOSIT_MINIMUM`: smallest balance top-up in Rupiah (default 10 000).
+    pub deposit_minimum: u32,
+    /// `SPAM_MAX_ACTIONS`: more actions than this within the window is spam (default 5).
+    pub spam_max_actions: u32,
+    /// `SPAM_WINDOW_SECONDS`: the anti-spam window (default 5).
+    pub spam_window_seconds: u32,
 }
 
 impl Config {

@@ -52,7 +52,10 @@ pub fn server(
             .app_data(data.clone())
             .wrap(from_fn(count_requests))
             .route(&webhook_path, web::post().to(webhook::telegram_webhook))
-            .route("/webhooks/pakasir/{secret}", web::post().to(pakasir::pakasir_callback))
+            .route(
+                "/webhooks/pakasir/{secret}",
+                web::post().to(pakasir::pakasir_callback),
+            )
             .route("/health/live", web::get().to(health::live))
             .route("/health/ready", web::get().to(health::ready))
             .route("/metrics", web::get().to(metrics::metrics))

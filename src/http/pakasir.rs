@@ -28,15 +28,22 @@ pub type CallbackLimiter = Arc<DefaultDirectRateLimiter>;
 pub fn callback_limiter() -> CallbackLimiter {
     let per_second = NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN);
     let burst = NonZeroU32::new(40).unwrap_or(NonZeroU32::MIN);
-    Arc::new(RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)))
+    Arc::new(RateLimiter::direct(
+        Quota::per_second(per_second).allow_burst(burst),
+    ))
 }
 
 fn answer(status: actix_web::http::StatusCode, message: &str) -> HttpResponse {
-    HttpResponse::build(status).json(serde_json::json!({ "ok": status.is_success(), "message": message }))
+    HttpResponse::build(status)
+        .json(serde_json::json!({ "ok": status.is_success(), "message": message }))
 }
 
 /// The callback handler.
-pub async fn pakasir_callback(path: web::Path<String>, body: web::Bytes, app: web::Data<AppState>) -> HttpResponse {
+pub async fn pakasir_callback(
+    path: web::Path<String>,
+    body: web::Bytes,
+    app: web::Data<AppState>,
+) -> HttpResponse {
     use actix_web::http::StatusCode;
     let Some(expected) = &app.pakasir_webhook_secret else {
         return answer(StatusCode::NOT_FOUND, "not found");
@@ -64,6 +71,10 @@ pub async fn pakasir_callback(path: web::Path<String>, body: web::Bytes, app: we
         // Not lost: the reconciliation poller confirms open payments.
         return answer(StatusCode::SERVICE_UNAVAILABLE, "restarting");
     };
-    payment.do_send(GatewayCallback { order_id: payload.order_id, amount: payload.amount, project: payload.project });
+    payment.do_send(GatewayCallback {
+        order_id: payload.order_id,
+        amount: payload.amount,
+        project: payload.project,
+    });
     answer(StatusCode::OK, "received")
 }

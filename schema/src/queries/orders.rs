@@ -27,6 +27,13 @@ pub fn product_name(
         .optional()?)
 }
 
+/// An order line: product name, quantity, unit price.
+pub type OrderLine = (String, i32, i64);
+/// An order with its lines.
+pub type OrderDetail = (OrderSummary, Vec<OrderLine>);
+/// Buyer, invoice number, status and delivery time of an order.
+pub type DeliveryTarget = (i64, String, String, Option<i64>);
+
 /// A line of "Pesanan Saya".
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct OrderSummary {
@@ -104,7 +111,7 @@ pub fn order_of_user(
     conn: &mut DbConnection,
     order_id: i64,
     user_id: i64,
-) -> Result<Option<(OrderSummary, Vec<(String, i32, i64)>)>, StoreError> {
+) -> Result<Option<OrderDetail>, StoreError> {
     let Some(summary) = o::table
         .find(order_id)
         .filter(o::user_id.eq(user_id))
@@ -146,7 +153,7 @@ pub fn sold_items(conn: &mut DbConnection, order_id: i64) -> Result<Vec<SoldItem
 pub fn delivery_target(
     conn: &mut DbConnection,
     order_id: i64,
-) -> Result<Option<(i64, String, String, Option<i64>)>, StoreError> {
+) -> Result<Option<DeliveryTarget>, StoreError> {
     Ok(o::table
         .find(order_id)
         .select((o::user_id, o::invoice_no, o::status, o::delivered_at))

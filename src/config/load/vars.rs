@@ -33,6 +33,9 @@ pub(super) const KNOWN: &[&str] = &[
     "DATA_ENCRYPTION_KEY",
     "SNK_RETENTION_DAYS",
     "LOW_STOCK_THRESHOLD",
+    "DEPOSIT_MINIMUM",
+    "SPAM_MAX_ACTIONS",
+    "SPAM_WINDOW_SECONDS",
     "CREDENTIAL_ROTATION_DAYS",
     // Backups
     "ENABLE_AUTO_BACKUP",

@@ -13,22 +13,10 @@ use crate::services::Services;
 /// Sellers hear about one spammer at most this often.
 pub const SELLER_COOLDOWN_MS: i64 = 120_000;
 
-/// The limit in force: `settings.shop`, unless `SPAM_MAX_ACTIONS` / `SPAM_WINDOW_SECONDS` are
-/// set in the environment (tuning, and end-to-end tests that click faster than people do).
+/// The limit in force (`SPAM_MAX_ACTIONS` within `SPAM_WINDOW_SECONDS`).
 pub fn limits(services: &Services) -> (i32, i64) {
     let shop = &services.settings.shop;
-    let max = std::env::var("SPAM_MAX_ACTIONS")
-        .ok()
-        .and_then(|v| v.trim().parse::<i32>().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(shop.spam_max_actions);
-    let window = std::env::var("SPAM_WINDOW_SECONDS")
-        .ok()
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .filter(|n| *n > 0)
-        .map(|s| s * 1000)
-        .unwrap_or(shop.spam_window.as_millis() as i64);
-    (max, window)
+    (shop.spam_max_actions, shop.spam_window.as_millis() as i64)
 }
 
 /// Counts one action (inside the caller's blocking call) and, when the sellers are to be

@@ -629,7 +629,7 @@ pub fn record_gateway_failure(
             });
             enqueue(
                 conn,
-                &NewJob::keyed(job, format!("notice:gateway-failing:{}", now_ms())),
+                &NewJob::keyed(job, format!("notice:gateway-failing:{}", unique_suffix())),
             )?;
         }
         Ok(streak)
@@ -652,7 +652,7 @@ pub fn record_gateway_success(conn: &mut DbConnection) -> Result<(), StoreError>
             let job = JobPayload::Notify(Notice::GatewayRecovered { failures: streak });
             enqueue(
                 conn,
-                &NewJob::keyed(job, format!("notice:gateway-recovered:{}", now_ms())),
+                &NewJob::keyed(job, format!("notice:gateway-recovered:{}", unique_suffix())),
             )?;
         }
         Ok(())
@@ -664,4 +664,10 @@ pub fn gateway_failure_streak(conn: &mut DbConnection) -> Result<u32, StoreError
     Ok(get_setting(conn, FAILURES_KEY)?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0))
+}
+
+/// Each streak's notice is its own job (the streak itself is the de-duplication).
+fn unique_suffix() -> String {
+    use rand::Rng;
+    format!("{}-{:08x}", now_ms(), rand::rng().random::<u32>())
 }

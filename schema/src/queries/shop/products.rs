@@ -26,6 +26,18 @@ pub struct ProductDetail {
     pub snk: Option<String>,
 }
 
+/// id, code, name, price, sold, description, snk, category.
+type DetailRow = (
+    i64,
+    String,
+    String,
+    i64,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
 /// Available items per product.
 fn stock_counts(
     conn: &mut DbConnection,
@@ -93,16 +105,7 @@ pub fn product_detail(
     conn: &mut DbConnection,
     product_id: i64,
 ) -> Result<Option<ProductDetail>, StoreError> {
-    let row: Option<(
-        i64,
-        String,
-        String,
-        i64,
-        i64,
-        String,
-        Option<String>,
-        Option<String>,
-    )> = p::table
+    let row: Option<DetailRow> = p::table
         .left_join(c::table)
         .filter(p::id.eq(product_id))
         .filter(p::is_active.eq(true))

@@ -31,6 +31,18 @@ pub fn normalise_code(code: &str) -> String {
     code.trim().to_uppercase()
 }
 
+/// id, kind, value, max uses, used, valid from, valid until, active.
+type VoucherRow = (
+    i64,
+    String,
+    i64,
+    Option<i32>,
+    i32,
+    Option<i64>,
+    Option<i64>,
+    bool,
+);
+
 /// Checks a code against `subtotal` now. The discount never exceeds the subtotal.
 pub fn quote_voucher(
     conn: &mut DbConnection,
@@ -38,16 +50,7 @@ pub fn quote_voucher(
     subtotal: i64,
 ) -> Result<Result<VoucherQuote, VoucherProblem>, StoreError> {
     let code = normalise_code(code);
-    let row: Option<(
-        i64,
-        String,
-        i64,
-        Option<i32>,
-        i32,
-        Option<i64>,
-        Option<i64>,
-        bool,
-    )> = v::table
+    let row: Option<VoucherRow> = v::table
         .filter(v::code.eq(&code))
         .select((
             v::id,
