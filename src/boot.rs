@@ -176,6 +176,60 @@ fn actor_settings(config: &Config, webhook_secret: Secret<String>) -> ActorSetti
             spam_max_actions: config.spam_max_actions as i32,
             spam_window: Duration::from_secs(u64::from(config.spam_window_seconds)),
         },
+        health: health_settings(config),
+    }
+}
+
+/// Health thresholds and owner-alert settings for HealthActor.
+fn health_settings(config: &Config) -> autoorder_actors::health::HealthSettings {
+    use autoorder_actors::health::checks::Thresholds;
+    use autoorder_actors::health::credentials::fingerprint;
+    let h = &config.health;
+    let mut credentials = vec![(
+        "TELEGRAM_BOT_TOKEN".to_string(),
+        fingerprint(config.telegram.bot_token.expose()),
+    )];
+    let mut watch = |label: &str, secret: Option<&Secret<String>>| {
+        if let Some(secret) = secret {
+            credentials.push((label.to_string(), fingerprint(secret.expose())));
+        }
+    };
+    watch("OWNER_BOT_TOKEN", config.telegram.owner_bot_token.as_ref());
+    watch("PAKASIR_API_KEY", config.pakasir.api_key.as_ref());
+    watch(
+        "BACKUP_ENCRYPTION_PASSWORD",
+        config.backup.encryption_password.as_ref(),
+    );
+    if let Some(key) = config.data_keys.first() {
+        let hex: String = key
+            .key
+            .expose()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        credentials.push((
+            format!("DATA_ENCRYPTION_KEY ({})", key.id),
+            fingerprint(&hex),
+        ));
+    }
+    autoorder_actors::health::HealthSettings {
+        enabled: h.enabled,
+        interval: h.interval,
+        thresholds: Thresholds {
+            cpu_percent: h.cpu_threshold,
+            memory_percent: h.memory_threshold,
+            disk_percent: h.disk_threshold,
+            log_mb: h.log_usage_threshold_mb,
+            backup_enabled: config.backup.enabled,
+            payment_streak: config.pakasir.failure_alert_threshold,
+            ..Thresholds::default()
+        },
+        alert_reminder: h.alert_reminder,
+        forward_errors: h.owner_alerts,
+        summary_time: h.owner_summary_time,
+        credential_rotation_days: h.credential_rotation_days,
+        credentials,
+        ..Default::default()
     }
 }
 
@@ -259,6 +313,9 @@ async fn serve(
     local_addr: std::net::SocketAddr,
 ) -> anyhow::Result<i32> {
     let metrics = Arc::new(Metrics::default());
+    if config.health.owner_alerts {
+        autoorder_actors::health::forward::enable(config.health.owner_alert_threshold);
+    }
     let registry = Registry::default();
     let state = Arc::new(RuntimeState::default());
     let maintenance = {

@@ -62,6 +62,8 @@ pub struct Metrics {
     pub telegram_sends: Family<SendLabels, Counter>,
     /// Job runs by kind and outcome.
     pub jobs_finished: Family<JobLabels, Counter>,
+    /// The last health run (HealthActor writes it; `/metrics` and `/health/ready` read it).
+    pub health: crate::health::HealthBoard,
 }
 
 impl Metrics {
@@ -106,6 +108,9 @@ impl Metrics {
         r.register_collector(Box::new(ActorTreeCollector { tree }));
         r.register_collector(Box::new(JobsCollector { pool: pool.clone() }));
         r.register_collector(Box::new(PoolCollector { pool }));
+        r.register_collector(Box::new(HealthCollector {
+            board: self.health.clone(),
+        }));
         r
     }
 }
@@ -241,6 +246,88 @@ impl Collector for JobsCollector {
             MetricType::Gauge,
         )?;
         ConstGauge::new(lag as f64 / 1000.0).encode(m)?;
+        Ok(())
+    }
+}
+
+/// Exports the last health run: a gauge per check (0 ok, 1 degraded, 2 failing), the disk and
+/// memory ratios, CPU and the last backup success.
+#[derive(Debug)]
+struct HealthCollector {
+    board: crate::health::HealthBoard,
+}
+
+impl Collector for HealthCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let Some(snap) = self.board.get() else {
+            return Ok(());
+        };
+        {
+            let mut m = encoder.encode_descriptor(
+                "autoorder_health_check",
+                "Last health run per check: 0 ok, 1 degraded, 2 failing",
+                None,
+                MetricType::Gauge,
+            )?;
+            for c in &snap.report.checks {
+                let labels = [("check", c.name.as_str())];
+                ConstGauge::new(c.status as i64).encode(m.encode_family(&labels)?)?;
+            }
+        }
+        {
+            let m = encoder.encode_descriptor(
+                "autoorder_health_status",
+                "Worst status of the last health run: 0 ok, 1 degraded, 2 failing",
+                None,
+                MetricType::Gauge,
+            )?;
+            ConstGauge::new(snap.report.status as i64).encode(m)?;
+        }
+        {
+            let m = encoder.encode_descriptor(
+                "autoorder_health_last_run_timestamp_seconds",
+                "When the last health run finished",
+                None,
+                MetricType::Gauge,
+            )?;
+            ConstGauge::new(snap.report.at as f64 / 1000.0).encode(m)?;
+        }
+        {
+            let m = encoder.encode_descriptor(
+                "autoorder_health_leader",
+                "1 when this replica holds the health-leader lease (it alone alerts owners)",
+                None,
+                MetricType::Gauge,
+            )?;
+            ConstGauge::new(i64::from(snap.leader)).encode(m)?;
+        }
+        for (name, help, value) in [
+            (
+                "autoorder_disk_used_ratio",
+                "Used fraction of the filesystem holding DATA_DIR",
+                snap.disk_used_ratio,
+            ),
+            (
+                "autoorder_memory_used_ratio",
+                "Used fraction of the memory limit (the container's when set)",
+                snap.memory_used_ratio,
+            ),
+            (
+                "autoorder_cpu_busy_ratio",
+                "Busy fraction of the CPU available to the process",
+                snap.cpu_percent.map(|p| p / 100.0),
+            ),
+            (
+                "autoorder_backup_last_success_timestamp_seconds",
+                "When the last backup succeeded",
+                snap.backup_last_success_at.map(|ms| ms as f64 / 1000.0),
+            ),
+        ] {
+            if let Some(value) = value {
+                let m = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+                ConstGauge::new(value).encode(m)?;
+            }
+        }
         Ok(())
     }
 }

@@ -86,6 +86,8 @@ pub struct ActorSettings {
     /// `None` when `PAKASIR_PROJECT_SLUG`/`PAKASIR_API_KEY` are not set (QRIS disabled).
     pub pakasir: Option<PakasirSettings>,
     pub shop: ShopSettings,
+    /// Health checks, owner alerts and their thresholds.
+    pub health: crate::health::HealthSettings,
 }
 
 /// Work the process shell owns but the actors schedule (log rotation lives with logging).

@@ -1,6 +1,7 @@
 //! Probes. `/health/live` looks only at the process and its actor tree (a liveness probe must
 //! not fail because a dependency is down, or the orchestrator would restart a healthy pod);
-//! `/health/ready` checks the dependencies the bot needs to take work.
+//! `/health/ready` checks the dependencies the bot needs to take work and shows the last
+//! HealthActor run.
 
 use std::time::Duration;
 
@@ -52,6 +53,9 @@ pub async fn ready(app: web::Data<AppState>) -> HttpResponse {
             "shutdown": check(!shutting_down, if shutting_down { "shutting down" } else { "running" }),
         },
         "intake": app.state.intake().map(|m| format!("{m:?}").to_lowercase()),
+        // The last HealthActor run (every check with its status); informational: readiness
+        // itself depends only on what the bot needs to take work.
+        "health": app.metrics.health.get(),
         "actors": app.registry.snapshot(),
     });
     if ok {

@@ -134,7 +134,7 @@ pub fn init(settings: &LogSettings) -> anyhow::Result<()> {
 
     let logger = log4rs::Logger::new(config);
     let max_level = logger.max_log_level();
-    log::set_boxed_logger(Box::new(logger))
+    log::set_boxed_logger(Box::new(ForwardingLogger(logger)))
         .map_err(|err| anyhow!("cannot install the logger: {err}"))?;
     // Only after success: a failed second init must not alter the level of
     // the logger already running.
@@ -200,4 +200,32 @@ pub fn default_config(settings: &LogSettings) -> anyhow::Result<Config> {
     builder
         .build(root)
         .map_err(|err| anyhow!("building the default log config: {err}"))
+}
+
+/// Hands qualifying events to the owner-alert forwarder after logging them
+/// (`ENABLE_OWNER_ALERTS`; the forwarder is off until boot enables it, and
+/// ignores the queue and health targets so forwarding never feeds itself).
+struct ForwardingLogger<L>(L);
+
+impl<L: log::Log> log::Log for ForwardingLogger<L> {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        self.0.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        self.0.log(record);
+        use autoorder_actors::health::forward;
+        if forward::wants(record.level(), record.target()) {
+            let message = record.args().to_string();
+            forward::offer(
+                record.level(),
+                record.target(),
+                redact::redact(&message).into_owned(),
+            );
+        }
+    }
+
+    fn flush(&self) {
+        self.0.flush();
+    }
 }

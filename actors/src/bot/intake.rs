@@ -253,6 +253,21 @@ async fn on_message(
     let Some(from) = message.from.as_ref() else {
         return Ok(());
     };
+    // Owner commands (`/status`, `/backup`) when the owner bot shares the shop's token; anyone
+    // not in TELEGRAM_OWNER_IDS is refused. Never reaches the customer flows.
+    if crate::health::owner::shares_shop_token(services)
+        && let Some(reply) = crate::health::owner::command_reply(
+            services,
+            from.id.0 as i64,
+            message.text().unwrap_or_default(),
+        )
+        .await
+    {
+        bot.send_message(message.chat.id, reply)
+            .await
+            .map_err(|e| HandleError::Telegram(e.to_string()))?;
+        return Ok(());
+    }
     let admission = admit(services, from).await?;
     let ctx = Ctx {
         services,
