@@ -131,7 +131,8 @@ both_backends! {
         // The token never reaches the console or a log file.
         assert!(!out.contains(TOKEN));
         assert!(!read_all(&store.log_dir()).contains(TOKEN));
-        assert!(store.log_dir().join("app").is_dir() && store.log_dir().join("bot").is_dir());
+        // The queue actor logs when it starts, before the HTTP server listens.
+        assert!(store.log_dir().join("app").is_dir() && store.log_dir().join("queue").is_dir());
     }
 }
 
