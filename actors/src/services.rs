@@ -42,6 +42,8 @@ pub struct PakasirSettings {
     pub api_key: Secret<String>,
     /// `PAYMENT_FAILURE_ALERT_THRESHOLD`.
     pub failure_alert_threshold: u32,
+    /// `PAYMENT_RECONCILE_SECONDS`.
+    pub reconcile_interval: Duration,
 }
 
 /// Shop rules.

@@ -139,6 +139,7 @@ pub(crate) fn build(source: &Source) -> Result<Config, ConfigErrors> {
     let deposit_minimum = check.count("DEPOSIT_MINIMUM", 10_000, 1_000, 10_000_000);
     let spam_max_actions = check.count("SPAM_MAX_ACTIONS", 5, 1, 100_000);
     let spam_window_seconds = check.count("SPAM_WINDOW_SECONDS", 5, 1, 3_600);
+    let payment_reconcile_seconds = check.count("PAYMENT_RECONCILE_SECONDS", 30, 1, 3_600);
 
     if !check.errors.is_empty() {
         return Err(ConfigErrors(check.errors));
@@ -161,6 +162,7 @@ pub(crate) fn build(source: &Source) -> Result<Config, ConfigErrors> {
         deposit_minimum,
         spam_max_actions,
         spam_window_seconds,
+        payment_reconcile_seconds,
     })
 }
 

@@ -188,6 +188,9 @@ pub struct Config {
     pub spam_max_actions: u32,
     /// `SPAM_WINDOW_SECONDS`: the anti-spam window (default 5).
     pub spam_window_seconds: u32,
+    /// `PAYMENT_RECONCILE_SECONDS`: how often open payments are checked with the gateway, so a
+    /// lost callback still completes (default 30).
+    pub payment_reconcile_seconds: u32,
 }
 
 impl Config {

@@ -32,7 +32,7 @@ use messages::{
 pub const NAME: &str = "payment";
 /// Lease of the replica that reconciles.
 pub const RECONCILER_LEASE: &str = "payment-reconciler";
-/// How often open payments are checked with the gateway.
+/// How often open payments are checked with the gateway by default.
 pub const RECONCILE_EVERY: Duration = Duration::from_secs(30);
 /// Payments younger than this are left to their callback.
 const RECONCILE_MIN_AGE_MS: i64 = 60_000;
@@ -60,7 +60,7 @@ impl Actor for PaymentActor {
         match &self.gateway {
             Some(_) => {
                 log::info!(target: PAYMENT, "payment actor ready (Pakasir)");
-                ctx.run_interval(reconcile_interval(), |act, ctx| {
+                ctx.run_interval(reconcile_interval(&self.services), |act, ctx| {
                     let (services, gateway) = (act.services.clone(), act.gateway.clone());
                     if let Some(gateway) = gateway {
                         ctx.spawn(reconcile(services, gateway).into_actor(act));
@@ -74,28 +74,24 @@ impl Actor for PaymentActor {
     }
 }
 
-/// `PAYMENT_RECONCILE_SECONDS` shortens the interval (tests); 30 s otherwise.
-fn reconcile_interval() -> Duration {
-    std::env::var("PAYMENT_RECONCILE_SECONDS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .filter(|s| *s > 0)
-        .map(Duration::from_secs)
+fn reconcile_interval(services: &Services) -> Duration {
+    services
+        .settings
+        .pakasir
+        .as_ref()
+        .map(|p| p.reconcile_interval)
         .unwrap_or(RECONCILE_EVERY)
 }
 
-fn reconcile_min_age_ms() -> i64 {
-    if std::env::var("PAYMENT_RECONCILE_SECONDS").is_ok() {
-        0
-    } else {
-        RECONCILE_MIN_AGE_MS
-    }
+/// Payments younger than one interval (at most a minute) are left to their callback.
+fn reconcile_min_age_ms(services: &Services) -> i64 {
+    (reconcile_interval(services).as_millis() as i64).min(RECONCILE_MIN_AGE_MS)
 }
 
 /// One reconciliation round: every open payment is checked with the gateway.
 async fn reconcile(services: Services, gateway: Gateway) {
     let holder = services.instance_id.to_string();
-    let ttl = reconcile_interval().as_millis() as i64 * 3;
+    let ttl = reconcile_interval(&services).as_millis() as i64 * 3;
     let leader = with_conn(&services.pool, move |c| {
         try_acquire_lease(c, RECONCILER_LEASE, &holder, ttl)
     })
@@ -104,7 +100,7 @@ async fn reconcile(services: Services, gateway: Gateway) {
     if !leader {
         return;
     }
-    let min_age = reconcile_min_age_ms();
+    let min_age = reconcile_min_age_ms(&services);
     let open = match with_conn(&services.pool, move |c| open_payments(c, min_age, 200)).await {
         Ok(p) => p,
         Err(e) => {

@@ -445,3 +445,16 @@ impl JobListener {
         Ok(any)
     }
 }
+
+/// Jobs due now or being worked on (zero when the queue has caught up).
+pub fn busy_jobs(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    let now = now_ms();
+    Ok(j::table
+        .filter(
+            j::state
+                .eq("running")
+                .or(j::state.eq("available").and(j::run_at.le(now))),
+        )
+        .count()
+        .get_result(conn)?)
+}

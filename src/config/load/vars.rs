@@ -22,6 +22,7 @@ pub(super) const KNOWN: &[&str] = &[
     "PAKASIR_WEBHOOK_SECRET",
     "PAKASIR_BASE_URL",
     "PAYMENT_FAILURE_ALERT_THRESHOLD",
+    "PAYMENT_RECONCILE_SECONDS",
     // Store, storage, process
     "DATABASE_URL",
     "DATA_DIR",
