@@ -118,6 +118,7 @@ pub fn open_and_migrate(config: &Config, patience: Duration) -> anyhow::Result<(
     let mut delay = Duration::from_millis(250);
     loop {
         let attempt = autoorder_schema::open_pool(&target, &options).and_then(|pool| {
+            snapshot_before_migrations(config, &pool)?;
             let applied = autoorder_schema::migrations::run_migrations(&pool, &target)?;
             Ok((pool, applied))
         });
@@ -135,6 +136,45 @@ pub fn open_and_migrate(config: &Config, patience: Duration) -> anyhow::Result<(
             }
             Err(e) => return Err(e).context("opening the database"),
         }
+    }
+}
+
+/// Backs up an existing database before migrations change it. Skipped (with a warning) when
+/// no backup key is configured; a failed snapshot stops the migration.
+fn snapshot_before_migrations(
+    config: &Config,
+    pool: &Pool,
+) -> Result<(), autoorder_schema::StoreError> {
+    let pending = {
+        let mut conn = autoorder_schema::checkout(pool)?;
+        autoorder_schema::migrations::pending_migrations(&mut conn)?
+    };
+    let fresh = pending.len() >= autoorder_schema::migrations::POSTGRES_COUNT;
+    if pending.is_empty() || fresh {
+        return Ok(());
+    }
+    let settings = crate::backup_cli::backup_settings(config, None);
+    if settings.key.is_none() {
+        log::warn!(target: APP, "{} migration(s) pending and no backup key configured: migrating without a snapshot", pending.len());
+        return Ok(());
+    }
+    log::info!(target: APP, "snapshot before {} migration(s)", pending.len());
+    let options = autoorder_actors::backup::CreateOptions {
+        reason: format!("before migrations {}", pending.join(", ")),
+        ..Default::default()
+    };
+    match autoorder_actors::backup::engine::create(
+        &settings,
+        &options,
+        &autoorder_actors::backup::engine::NoProgress,
+    ) {
+        Ok(report) => {
+            log::info!(target: APP, "pre-migration backup {} written", report.meta.id);
+            Ok(())
+        }
+        Err(e) => Err(autoorder_schema::StoreError::Migration(format!(
+            "the backup before migrating failed, so nothing was migrated: {e}"
+        ))),
     }
 }
 
@@ -178,6 +218,7 @@ fn actor_settings(config: &Config, webhook_secret: Secret<String>) -> ActorSetti
             spam_window: Duration::from_secs(u64::from(config.spam_window_seconds)),
         },
         health: health_settings(config),
+        backup: Some(crate::backup_cli::backup_settings(config, None)),
     }
 }
 

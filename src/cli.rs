@@ -40,6 +40,11 @@ pub enum Command {
         #[command(subcommand)]
         command: CatalogCommand,
     },
+    /// Encrypted, verified backups: create, list, verify, restore, drill, prune, keygen.
+    Backup {
+        #[command(subcommand)]
+        command: BackupCommand,
+    },
     /// Probe the dependencies once; exit 0 ok, 1 degraded, 2 failing (for cron or a container
     /// HEALTHCHECK).
     Healthcheck {
@@ -107,6 +112,65 @@ pub enum CatalogCommand {
         #[arg(long)]
         include_stock: bool,
         /// Write to this file (owner-only when it holds stock) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `autoorder backup …`
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Back up the database, the configuration and the logs (encrypted, checked).
+    Create {
+        /// Why (shown by `backup list`).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Also copy to the offsite targets (BACKUP_OFFSITE_DIR, BACKUP_S3_*).
+        #[arg(long)]
+        offsite: bool,
+    },
+    /// Every backup on every target, newest first, with its state.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check archives against their checksums (no key needed); --deep also decrypts and
+    /// checks every file and the dump.
+    Verify {
+        /// One backup (all when omitted).
+        id: Option<String>,
+        #[arg(long)]
+        deep: bool,
+        /// age identity file for public-key backups (repeatable).
+        #[arg(long, value_name = "FILE")]
+        identity: Vec<PathBuf>,
+    },
+    /// Replace the database with a backup (a safety snapshot is taken first).
+    Restore {
+        id: String,
+        /// Confirm: the current data is replaced.
+        #[arg(long)]
+        yes: bool,
+        /// Restore into another database (postgres://… or an SQLite path) instead.
+        #[arg(long, value_name = "URL")]
+        target_url: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        identity: Vec<PathBuf>,
+    },
+    /// Restore into a scratch database and compare row counts with the metadata.
+    Drill {
+        id: String,
+        #[arg(long, value_name = "FILE")]
+        identity: Vec<PathBuf>,
+    },
+    /// Delete old backups by the BACKUP_KEEP_* policy.
+    Prune {
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Make an age identity (private key) for BACKUP_RECIPIENTS.
+    Keygen {
+        /// Write the identity here (created with mode 0600) instead of standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },

@@ -3,6 +3,7 @@
 //! The library half exists so integration tests and benchmarks can drive the same code the
 //! binary runs.
 
+pub mod backup_cli;
 pub mod boot;
 pub mod broadcast_cli;
 pub mod catalog_cli;

@@ -61,6 +61,8 @@ fn main() -> ExitCode {
                 autoorder::catalog_cli::run(&config, &pool, command)
             })
         }
+        Command::Backup { command } => autoorder::boot::init_logging_console(&config)
+            .and_then(|()| autoorder::backup_cli::run(&config, cli.config.as_deref(), command)),
         Command::Healthcheck { json } => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -60,6 +60,34 @@ ensure_postgres() {
   log "PostgreSQL $version ready on port $port"
 }
 
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Backup tests write to S3-compatible storage: a local moto server, never a real bucket.
+# They fail (not skip) when it cannot be started.
+ensure_s3() {
+  if [ -n "${AUTOORDER_TEST_S3_ENDPOINT:-}" ]; then log "using AUTOORDER_TEST_S3_ENDPOINT"; return; fi
+  if ! command -v moto_server >/dev/null; then
+    command -v pip3 >/dev/null || apt_install python3-pip
+    log "installing moto[server] from PyPI"
+    pip3 install -q 'moto[server]' >/dev/null 2>&1 || pip3 install -q --break-system-packages 'moto[server]' >/dev/null
+  fi
+  local port; port=$(free_port)
+  moto_server -H 127.0.0.1 -p "$port" >"${TMPDIR:-/tmp}/autoorder-moto-$port.log" 2>&1 &
+  MOTO_PID=$!
+  trap 'kill "$MOTO_PID" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do
+    if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null; then
+      export AUTOORDER_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+      log "moto S3 server ready on port $port"
+      return
+    fi
+    kill -0 "$MOTO_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  log "could not start the moto S3 server (see ${TMPDIR:-/tmp}/autoorder-moto-$port.log)"; exit 1
+}
+
 ensure_build_deps
 ensure_postgres
-exec cargo test --workspace --locked "$@"
+ensure_s3
+cargo test --workspace --locked "$@"

@@ -90,6 +90,8 @@ pub struct ActorSettings {
     pub shop: ShopSettings,
     /// Health checks, owner alerts and their thresholds.
     pub health: crate::health::HealthSettings,
+    /// Backups; `None` when the process shell did not configure them.
+    pub backup: Option<crate::backup::BackupSettings>,
 }
 
 /// Work the process shell owns but the actors schedule (log rotation lives with logging).

@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::NaiveTime;
 
 use super::{
-    BackupConfig, Config, DataKey, DatabaseUrl, HealthConfig, PakasirConfig, S3Config, Secret,
+    BackupConfig, BackupKeep, Config, DataKey, DatabaseUrl, HealthConfig, PakasirConfig, S3Config, Secret,
     TelegramConfig, TelegramMode,
 };
 use source::Origin;
@@ -453,7 +453,15 @@ impl<'a> Checker<'a> {
         );
         let recipients = self.recipients();
         let s3 = self.s3();
+        let keep = BackupKeep {
+            last: self.count("BACKUP_KEEP_LAST", 7, 0, 10_000),
+            daily: self.count("BACKUP_KEEP_DAILY", 7, 0, 10_000),
+            weekly: self.count("BACKUP_KEEP_WEEKLY", 4, 0, 10_000),
+            monthly: self.count("BACKUP_KEEP_MONTHLY", 6, 0, 10_000),
+            min: self.count("BACKUP_KEEP_MIN", 3, 0, 10_000),
+        };
         BackupConfig {
+            keep,
             enabled,
             time,
             local_dir,

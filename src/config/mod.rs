@@ -126,6 +126,23 @@ pub struct BackupConfig {
     pub recipients: Vec<String>,
     /// `BACKUP_S3_*`: all of endpoint, bucket, access key id and secret, or none.
     pub s3: Option<S3Config>,
+    /// `BACKUP_KEEP_*`: the retention policy of `autoorder backup prune`.
+    pub keep: BackupKeep,
+}
+
+/// Retention counts (`BACKUP_KEEP_LAST`/`_DAILY`/`_WEEKLY`/`_MONTHLY`/`_MIN`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackupKeep {
+    /// `BACKUP_KEEP_LAST` (default 7): the newest N backups.
+    pub last: u32,
+    /// `BACKUP_KEEP_DAILY` (default 7): one per day for the last N days with a backup.
+    pub daily: u32,
+    /// `BACKUP_KEEP_WEEKLY` (default 4): one per ISO week.
+    pub weekly: u32,
+    /// `BACKUP_KEEP_MONTHLY` (default 6): one per month.
+    pub monthly: u32,
+    /// `BACKUP_KEEP_MIN` (default 3): never fewer than this many.
+    pub min: u32,
 }
 
 /// Health-check and alert settings.

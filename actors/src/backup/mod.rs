@@ -1,5 +1,17 @@
-//! BackupActor: scheduled, encrypted, verified backups. It starts and reports its state now;
-//! the backup issue gives it its work.
+//! BackupActor: scheduled, encrypted, verified backups. The work itself lives in [`engine`]
+//! and runs on the blocking pool; the actor only decides when, holds the leader lease, and
+//! reports (settings keys for health and `/metrics`, owner notices through the queue).
+
+pub mod crypto;
+pub mod engine;
+pub mod metadata;
+pub mod retention;
+pub mod s3;
+pub mod targets;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use actix::prelude::*;
 
@@ -7,27 +19,180 @@ use crate::log_targets::BACKUP;
 use crate::services::Services;
 use crate::supervisor::Shutdown;
 
+pub use crypto::{KeyMode, Keys};
+pub use engine::{BackupSettings, CreateOptions, ExtraFile};
+pub use retention::RetentionPolicy;
+pub use s3::S3Settings;
+
 /// Registry name.
 pub const NAME: &str = "backup";
+/// Lease that makes one replica the backup leader.
+const LEASE: &str = "backup";
+/// How often the schedule is looked at.
+const TICK: Duration = Duration::from_secs(60);
 
 /// See the module docs.
 pub struct BackupActor {
-    #[allow(dead_code)]
     services: Services,
+    busy: Arc<AtomicBool>,
 }
 
 impl BackupActor {
     /// Builds a fresh actor (called by the supervisor on every start).
     pub fn new(services: Services) -> BackupActor {
-        BackupActor { services }
+        BackupActor {
+            services,
+            busy: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    fn tick(&mut self, ctx: &mut Context<Self>) {
+        let Some(settings) = self.services.settings.backup.clone() else {
+            return;
+        };
+        if !settings.auto || self.busy.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let pool = self.services.pool.clone();
+        let holder = self.services.instance_id.to_string();
+        let busy = self.busy.clone();
+        let work = async move {
+            let result =
+                tokio::task::spawn_blocking(move || scheduled_run(&pool, &holder, &settings)).await;
+            if let Err(e) = result {
+                log::error!(target: BACKUP, "scheduled backup task failed: {e}");
+            }
+            busy.store(false, Ordering::SeqCst);
+        };
+        ctx.spawn(work.into_actor(self));
+    }
+}
+
+/// One look at the schedule; runs the daily backup when it is due and this replica leads.
+fn scheduled_run(pool: &autoorder_schema::Pool, holder: &str, settings: &BackupSettings) {
+    use autoorder_schema::queries::{leases, settings as kv};
+    let mut conn = match autoorder_schema::checkout(pool) {
+        Ok(c) => c,
+        Err(e) => {
+            log::warn!(target: BACKUP, "schedule check skipped: {e}");
+            return;
+        }
+    };
+    let now = chrono::Utc::now().with_timezone(&settings.timezone);
+    if now.time() < settings.time {
+        return;
+    }
+    let today = now.date_naive().to_string();
+    match kv::get_setting(&mut conn, engine::keys::LAST_AUTO_DAY) {
+        Ok(Some(day)) if day == today => return,
+        Err(e) => {
+            log::warn!(target: BACKUP, "schedule check skipped: {e}");
+            return;
+        }
+        _ => {}
+    }
+    match leases::try_acquire_lease(&mut conn, LEASE, holder, 6 * 3600 * 1000) {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            log::warn!(target: BACKUP, "backup lease: {e}");
+            return;
+        }
+    }
+    let _ = kv::set_setting(&mut conn, engine::keys::LAST_AUTO_DAY, &today);
+    drop(conn);
+    run_and_report(
+        pool,
+        settings,
+        "scheduled daily backup",
+        settings.automatic_offsite,
+    );
+    if let Ok(mut conn) = autoorder_schema::checkout(pool) {
+        let _ = leases::release_lease(&mut conn, LEASE, holder);
+    }
+}
+
+/// Makes a backup, prunes, records the outcome and tells the owners. Blocking.
+pub fn run_and_report(
+    pool: &autoorder_schema::Pool,
+    settings: &BackupSettings,
+    reason: &str,
+    offsite: bool,
+) {
+    let options = CreateOptions {
+        reason: reason.to_string(),
+        offsite,
+        fail_after_bytes: None,
+    };
+    let result = engine::create(settings, &options, &engine::NoProgress);
+    let Ok(mut conn) = autoorder_schema::checkout(pool) else {
+        log::error!(target: BACKUP, "backup finished but the database is unreachable to record it");
+        return;
+    };
+    match result {
+        Ok(report) => {
+            let _ = engine::record_success(&mut conn, &report.meta);
+            let failed: Vec<String> = report
+                .targets
+                .iter()
+                .filter(|t| !t.ok)
+                .map(|t| format!("{}: {}", t.target, t.detail))
+                .collect();
+            let pruned = match engine::prune(settings, false) {
+                Ok(outcomes) => outcomes.iter().map(|o| o.deleted.len()).sum::<usize>(),
+                Err(e) => {
+                    log::warn!(target: BACKUP, "prune refused: {e}");
+                    0
+                }
+            };
+            log::info!(
+                target: BACKUP,
+                "backup {} done: {} bytes in {:.1}s, {pruned} old backup(s) pruned",
+                report.meta.id,
+                report.meta.archive_size,
+                report.elapsed.as_secs_f64()
+            );
+            let mut text = format!(
+                "✅ Backup {} selesai: {:.1} MB, {} tabel, {:.0} detik.",
+                report.meta.id,
+                report.meta.archive_size as f64 / 1e6,
+                report.meta.row_counts.len(),
+                report.elapsed.as_secs_f64()
+            );
+            if !failed.is_empty() {
+                log::error!(target: BACKUP, "backup {} offsite target(s) failed: {}", report.meta.id, failed.join("; "));
+                text = format!(
+                    "⚠️ Backup {} tersimpan lokal, tetapi target offsite gagal: {}",
+                    report.meta.id,
+                    failed.join("; ")
+                );
+                let _ = engine::record_failure(&mut conn, &failed.join("; "));
+            }
+            let _ = engine::alert_owner(&mut conn, &format!("backup:{}", report.meta.id), &text);
+        }
+        Err(e) => {
+            log::error!(target: BACKUP, "backup failed: {e}");
+            let _ = engine::record_failure(&mut conn, &e);
+            let _ = engine::alert_owner(
+                &mut conn,
+                &format!("backup-failed:{}", autoorder_schema::now_ms()),
+                &format!("❌ Backup gagal: {e}"),
+            );
+        }
     }
 }
 
 impl Actor for BackupActor {
     type Context = Context<Self>;
 
-    fn started(&mut self, _ctx: &mut Self::Context) {
-        log::info!(target: BACKUP, "backup actor ready");
+    fn started(&mut self, ctx: &mut Self::Context) {
+        match &self.services.settings.backup {
+            Some(s) if s.auto => {
+                log::info!(target: BACKUP, "backup actor ready: daily at {}", s.time.format("%H:%M"));
+                ctx.run_interval(TICK, |act, ctx| act.tick(ctx));
+            }
+            _ => log::info!(target: BACKUP, "backup actor ready: automatic backups off"),
+        }
     }
 }
 
