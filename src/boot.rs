@@ -207,7 +207,9 @@ fn actor_settings(config: &Config, webhook_secret: Secret<String>) -> ActorSetti
                 project: project.clone(),
                 api_key: api_key.clone(),
                 failure_alert_threshold: config.pakasir.failure_alert_threshold,
-                reconcile_interval: Duration::from_secs(u64::from(config.payment_reconcile_seconds)),
+                reconcile_interval: Duration::from_secs(u64::from(
+                    config.payment_reconcile_seconds,
+                )),
             }),
             _ => None,
         },
