@@ -275,6 +275,19 @@ pub fn cancel_job(
     worker: &str,
     reason: &str,
 ) -> Result<bool, StoreError> {
+    finish_job(conn, id, worker, "cancelled", reason)
+}
+
+/// Moves a job this worker holds to a final state with a reason. Returns false when the
+/// lease was lost (another worker owns the job now), in which case nothing changes.
+fn finish_job(
+    conn: &mut DbConnection,
+    id: i64,
+    worker: &str,
+    state: &str,
+    reason: &str,
+) -> Result<bool, StoreError> {
+    let reason: String = reason.chars().take(2000).collect();
     let n = diesel::update(
         j::table
             .find(id)
@@ -282,7 +295,7 @@ pub fn cancel_job(
             .filter(j::state.eq("running")),
     )
     .set((
-        j::state.eq("cancelled"),
+        j::state.eq(state),
         j::last_error.eq(reason),
         j::lease_owner.eq(None::<String>),
         j::lease_expires_at.eq(None::<i64>),
@@ -397,22 +410,7 @@ pub fn bury_job(
     worker: &str,
     error: &str,
 ) -> Result<bool, StoreError> {
-    let error: String = error.chars().take(2000).collect();
-    let n = diesel::update(
-        j::table
-            .find(id)
-            .filter(j::lease_owner.eq(worker))
-            .filter(j::state.eq("running")),
-    )
-    .set((
-        j::state.eq("dead"),
-        j::last_error.eq(error),
-        j::lease_owner.eq(None::<String>),
-        j::lease_expires_at.eq(None::<i64>),
-        j::updated_at.eq(now_ms()),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
+    finish_job(conn, id, worker, "dead", error)
 }
 
 /// A dedicated PostgreSQL connection LISTENing on [`NOTIFY_CHANNEL`]: how a replica learns

@@ -19,7 +19,8 @@ use crate::tables::{
 };
 
 /// A payment row.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = pay)]
 pub struct PaymentRow {
     pub id: i64,
     pub gateway_order_id: String,
@@ -43,38 +44,6 @@ pub struct PaymentView {
     pub user_id: i64,
     pub invoice: Option<(i64, i64)>,
 }
-
-type PaymentColumns = (
-    pay::id,
-    pay::gateway_order_id,
-    pay::purpose,
-    pay::order_id,
-    pay::deposit_id,
-    pay::method,
-    pay::amount,
-    pay::fee,
-    pay::total_payment,
-    pay::payment_number,
-    pay::status,
-    pay::expires_at,
-    pay::created_at,
-);
-
-const COLUMNS: PaymentColumns = (
-    pay::id,
-    pay::gateway_order_id,
-    pay::purpose,
-    pay::order_id,
-    pay::deposit_id,
-    pay::method,
-    pay::amount,
-    pay::fee,
-    pay::total_payment,
-    pay::payment_number,
-    pay::status,
-    pay::expires_at,
-    pay::created_at,
-);
 
 /// Creates the payment row for an attempt. `base` is the invoice or deposit reference; the
 /// attempt number makes the gateway order id unique per attempt.
@@ -129,7 +98,11 @@ pub fn create_payment_row(
 
 /// Loads a payment.
 pub fn load_payment(conn: &mut DbConnection, id: i64) -> Result<Option<PaymentRow>, StoreError> {
-    Ok(pay::table.find(id).select(COLUMNS).first(conn).optional()?)
+    Ok(pay::table
+        .find(id)
+        .select(PaymentRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// A payment with its payer and invoice message.
@@ -168,7 +141,7 @@ pub fn find_payment(
 ) -> Result<Option<PaymentRow>, StoreError> {
     Ok(pay::table
         .filter(pay::gateway_order_id.eq(gateway_order_id))
-        .select(COLUMNS)
+        .select(PaymentRow::as_select())
         .first(conn)
         .optional()?)
 }
@@ -181,7 +154,7 @@ pub fn latest_payment_of_order(
     Ok(pay::table
         .filter(pay::order_id.eq(order_id))
         .order(pay::id.desc())
-        .select(COLUMNS)
+        .select(PaymentRow::as_select())
         .first(conn)
         .optional()?)
 }
@@ -600,7 +573,7 @@ pub fn open_payments(
         .filter(pay::created_at.le(cutoff))
         .order(pay::id.asc())
         .limit(limit)
-        .select(COLUMNS)
+        .select(PaymentRow::as_select())
         .load(conn)?)
 }
 
