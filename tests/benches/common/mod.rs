@@ -3,6 +3,8 @@
 //! printed summary can be pasted into `docs/BENCHMARKS.md` as it is.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::time::Duration;
 
 use autoorder_schema::db::Backend;
