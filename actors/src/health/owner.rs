@@ -147,9 +147,25 @@ fn local_time(tz: &chrono_tz::Tz, ms: i64) -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-/// `/backup`: asks the BackupActor for a backup now.
-pub async fn request_backup(_services: &Services) -> String {
-    "💾 Backup manual belum tersedia di versi ini.".to_string()
+/// `/backup`: starts a backup now on the blocking pool; the BackupActor's reporting tells the
+/// owners how it went (and records it for `/status`).
+pub async fn request_backup(services: &Services) -> String {
+    let Some(settings) = services.settings.backup.clone() else {
+        return "💾 Backup tidak dikonfigurasi di proses ini.".to_string();
+    };
+    let pool = services.pool.clone();
+    let wake = services.queue_wake.clone();
+    tokio::task::spawn_blocking(move || {
+        crate::backup::run_and_report(
+            &pool,
+            &settings,
+            "manual backup (/backup)",
+            settings.automatic_offsite,
+        );
+        wake.notify_one();
+    });
+    log::info!(target: HEALTH, "owner started a backup with /backup");
+    "💾 Backup dimulai; hasilnya dikirim ke sini.".to_string()
 }
 
 /// Sends `text` to every owner through the owner bot right away, prefixed with the store name
