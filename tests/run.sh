@@ -28,6 +28,8 @@ ensure_build_deps() {
   # diesel's PostgreSQL backend links libpq; SQLite is bundled.
   if ! dpkg -s libpq-dev >/dev/null 2>&1; then apt_install libpq-dev; fi
   if ! command -v cc >/dev/null; then apt_install gcc; fi
+  # The backup tests open an archive with the stock age tool, as an operator would.
+  if ! command -v age >/dev/null; then apt_install age; fi
 }
 
 ensure_postgres() {

@@ -16,8 +16,8 @@ use std::time::Duration;
 use chrono::NaiveTime;
 
 use super::{
-    BackupConfig, BackupKeep, Config, DataKey, DatabaseUrl, HealthConfig, PakasirConfig, S3Config, Secret,
-    TelegramConfig, TelegramMode,
+    BackupConfig, BackupKeep, Config, DataKey, DatabaseUrl, HealthConfig, PakasirConfig, S3Config,
+    Secret, TelegramConfig, TelegramMode,
 };
 use source::Origin;
 
