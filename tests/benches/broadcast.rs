@@ -20,19 +20,16 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime};
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use autoorder_doubles::{RateLimits, TelegramDouble};
 use autoorder_schema::db::Backend;
 use autoorder_schema::queries::broadcasts::{Progress, broadcast_progress};
 use autoorder_schema::queries::users::{TelegramProfile, touch_user};
-use autoorder_schema::testing::TestDatabase;
 use autoorder_schema::{Pool, StoreError, checkout, write_tx};
 
+use common::process::{self, Store};
 use common::{Mode, backend_name, quantile, secs};
 
 /// The default `TELEGRAM_SEND_RATE` (the benchmark does not set the variable).
@@ -40,7 +37,6 @@ const BUDGET_PER_SECOND: f64 = 25.0;
 const TARGET_FRACTION: f64 = 0.97;
 /// Recipient ids start here, away from the configured seller and owner ids.
 const FIRST_USER: i64 = 1_000_001;
-const TOKEN: &str = "123456789:AAbench-token-SECRET_value_0123456789abcdef";
 
 fn main() {
     if common::mode() == Mode::Test {
@@ -52,16 +48,12 @@ fn main() {
     }
     let recipients = common::env_usize("AUTOORDER_BENCH_RECIPIENTS", 10_000);
     let backends = common::backends(&[Backend::Sqlite, Backend::Postgres]);
-    let binary = locate_binary();
+    let Some(binary) = process::locate_binary("broadcast", Mode::Bench) else {
+        return;
+    };
 
     common::print_header("broadcast at the default budget (TELEGRAM_SEND_RATE unset = 25/s)");
-    println!("binary:  {} ({})", binary.display(), binary_age(&binary));
-    if let Some(newer) = newer_source(&binary) {
-        println!(
-            "WARNING: {} is newer than the binary; run `cargo build --release` to measure the current code",
-            newer.display()
-        );
-    }
+    process::print_binary(&binary);
     println!(
         "double:  limits 30/s global, 1 s per chat, slack 5 ms; {recipients} recipients per backend"
     );
@@ -363,224 +355,4 @@ fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix(field))
         .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-}
-
-// ---------------------------------------------------------------------------------------------
-// The binary under test.
-
-fn locate_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("AUTOORDER_BIN").filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
-        assert!(
-            path.is_file(),
-            "AUTOORDER_BIN={} does not exist",
-            path.display()
-        );
-        return path;
-    }
-    // This benchmark runs from <target>/release/deps/; the binary is <target>/release/autoorder.
-    let next_to_us = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.join("autoorder")));
-    let in_workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/autoorder");
-    for candidate in next_to_us.into_iter().chain([in_workspace.clone()]) {
-        if candidate.is_file() {
-            return candidate;
-        }
-    }
-    eprintln!(
-        "the broadcast benchmark runs the release binary, and there is none at {}.\n\
-         Run `cargo build --release` first (or point AUTOORDER_BIN at a binary).",
-        in_workspace.display()
-    );
-    std::process::exit(2);
-}
-
-fn binary_age(binary: &Path) -> String {
-    std::fs::metadata(binary)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
-        .map(|d| format!("built {} min ago", d.as_secs() / 60))
-        .unwrap_or_else(|| "build time unknown".into())
-}
-
-/// A source file modified after the binary was built, if any (a stale binary measures old code).
-fn newer_source(binary: &Path) -> Option<PathBuf> {
-    let built = std::fs::metadata(binary).and_then(|m| m.modified()).ok()?;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut stack: Vec<PathBuf> = ["src", "actors/src", "schema/src", "migrations"]
-        .iter()
-        .map(|d| root.join(d))
-        .collect();
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).ok()?.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|m| m > built)
-            {
-                return Some(path);
-            }
-        }
-    }
-    None
-}
-
-// ---------------------------------------------------------------------------------------------
-// Starting the binary (adapted from tests/support/mod.rs, which benches cannot share: there is
-// no CARGO_BIN_EXE_autoorder for bench targets).
-
-struct Store {
-    binary: PathBuf,
-    dir: tempfile::TempDir,
-    db: TestDatabase,
-    env: Vec<(String, String)>,
-}
-
-impl Store {
-    fn new(binary: &Path, backend: Backend, telegram: &TelegramDouble) -> Store {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = TestDatabase::empty(backend);
-        let env = vec![
-            ("TELEGRAM_BOT_TOKEN".into(), TOKEN.into()),
-            ("TELEGRAM_API_URL".into(), telegram.base_url()),
-            ("TELEGRAM_MODE".into(), "polling".into()),
-            ("TELEGRAM_OWNER_IDS".into(), "9001".into()),
-            ("TELEGRAM_ADMIN_IDS".into(), "7001".into()),
-            ("BOT_STORE_NAME".into(), "Toko Bench".into()),
-            ("HTTP_ADDR".into(), "127.0.0.1:0".into()),
-            (
-                "DATA_DIR".into(),
-                dir.path().join("data").display().to_string(),
-            ),
-            (
-                "LOG_DIR".into(),
-                dir.path().join("logs").display().to_string(),
-            ),
-            ("DATABASE_URL".into(), db.url()),
-            // Required with PostgreSQL; a fixed test key.
-            (
-                "DATA_ENCRYPTION_KEY".into(),
-                format!("b1:{}", "42".repeat(32)),
-            ),
-        ];
-        Store {
-            binary: binary.to_path_buf(),
-            dir,
-            db,
-            env,
-        }
-    }
-
-    /// A command for the binary with exactly this store's environment.
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(&self.binary);
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .current_dir(self.dir.path())
-            .args(args);
-        cmd
-    }
-
-    /// Starts `autoorder run` and waits for its "listening on" line.
-    fn start(&self) -> Bot {
-        let mut child = self
-            .command(&["run"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawning autoorder");
-        let (tx, rx) = mpsc::channel::<String>();
-        let stdout = child.stdout.take().expect("stdout");
-        let stderr = child.stderr.take().expect("stderr");
-        let tx2 = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx2.send(line);
-            }
-        });
-        let mut output = Vec::new();
-        loop {
-            match rx.recv_timeout(Duration::from_secs(60)) {
-                Ok(line) => {
-                    let listening = line.contains(" listening on ");
-                    output.push(line);
-                    if listening {
-                        break;
-                    }
-                }
-                Err(_) => panic!(
-                    "autoorder did not start listening; output:\n{}",
-                    output.join("\n")
-                ),
-            }
-        }
-        Bot {
-            child: Some(child),
-            output,
-            lines: rx,
-        }
-    }
-}
-
-/// A running `autoorder run` process.
-struct Bot {
-    child: Option<Child>,
-    output: Vec<String>,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Bot {
-    fn pid(&self) -> u32 {
-        self.child.as_ref().expect("running").id()
-    }
-
-    /// Everything the process printed so far.
-    fn output(&mut self) -> String {
-        while let Ok(line) = self.lines.try_recv() {
-            self.output.push(line);
-        }
-        self.output.join("\n")
-    }
-
-    /// SIGTERM, then waits (bounded) for the exit status.
-    fn sigterm(&mut self, within: Duration) -> std::process::ExitStatus {
-        let mut child = self.child.take().expect("running");
-        let pid = child.id().to_string();
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill -TERM");
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = child.try_wait().expect("try_wait") {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("autoorder did not exit within {within:?} after SIGTERM");
-            }
-            // Waiting for a child process has no async signal in std: poll its exit.
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Bot {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
