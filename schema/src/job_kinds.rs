@@ -98,6 +98,12 @@ pub enum JobPayload {
     PurgeSnkAnswers { retention_days: u32 },
     /// Send a paid order's items to the buyer (once: the handler checks `delivered_at`).
     DeliverOrder { order_id: i64 },
+    /// *Kirim Ulang*: send a paid order's items again (decrypted only when sent).
+    ResendOrder { order_id: i64 },
+    /// Create the gateway transaction of a payment in `creating` and record its invoice
+    /// message in the outbox (runs on any replica: the gateway call is never inside a handler's
+    /// transaction).
+    CreateInvoice { payment_id: i64, chat_id: i64 },
     /// At the gateway's expiry time: confirm with the gateway, then expire the payment and
     /// release what it held.
     ExpirePayment { payment_id: i64 },
@@ -117,6 +123,8 @@ impl JobPayload {
             JobPayload::Cleanup { .. } => "cleanup",
             JobPayload::PurgeSnkAnswers { .. } => "purge_snk_answers",
             JobPayload::DeliverOrder { .. } => "deliver_order",
+            JobPayload::ResendOrder { .. } => "resend_order",
+            JobPayload::CreateInvoice { .. } => "create_invoice",
             JobPayload::ExpirePayment { .. } => "expire_payment",
             JobPayload::Notify(_) => "notify",
         }
@@ -124,13 +132,15 @@ impl JobPayload {
 
     /// Kinds that call the Bot API and so spend the per-bot send budget. Only the replica
     /// holding the `queue-leader` lease runs them, so N replicas never exceed the budget.
-    pub const TELEGRAM_KINDS: [&'static str; 6] = [
+    pub const TELEGRAM_KINDS: [&'static str; 8] = [
         "send_message",
         "broadcast_send",
         "seller_notice",
         "owner_notice",
         "snk_notice",
         "cleanup",
+        "deliver_order",
+        "resend_order",
     ];
 }
 

@@ -168,12 +168,38 @@ diesel::table! {
 }
 
 diesel::table! {
-    spam_windows (user_id) {
+    spam_buckets (user_id) {
         user_id -> BigInt,
-        window_start -> BigInt,
-        actions -> Integer,
+        tokens_milli -> BigInt,
+        refilled_at -> BigInt,
         warned_at -> Nullable<BigInt>,
         sellers_told_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    chat_claims (chat_id) {
+        chat_id -> BigInt,
+        worker -> Text,
+        locked_until -> BigInt,
+        claimed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        chat_id -> BigInt,
+        lane -> SmallInt,
+        payload -> Text,
+        update_id -> Nullable<BigInt>,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        expires_at -> BigInt,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
     }
 }
 
@@ -339,13 +365,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     broadcasts,
     broadcast_recipients,
     snk_answers,
-    spam_windows,
+    spam_buckets,
     invoice_messages,
+    chat_claims,
+    outbox,
 );
 
 /// Every table, in an order that respects foreign keys (parents first). Backups count rows
 /// per table and drills compare them, so the list lives next to the definitions.
-pub const ALL_TABLES: [&str; 24] = [
+pub const ALL_TABLES: [&str; 26] = [
     "users",
     "categories",
     "products",
@@ -368,6 +396,8 @@ pub const ALL_TABLES: [&str; 24] = [
     "broadcasts",
     "broadcast_recipients",
     "snk_answers",
-    "spam_windows",
+    "spam_buckets",
     "invoice_messages",
+    "chat_claims",
+    "outbox",
 ];

@@ -17,7 +17,7 @@ use autoorder_schema::queries::shop::payments::{
     gateway_failure_streak, record_gateway_failure, record_gateway_success, set_invoice_message,
 };
 use autoorder_schema::queries::shop::products::{available_stock, catalog};
-use autoorder_schema::queries::shop::spam::{SpamVerdict, record_action};
+use autoorder_schema::queries::shop::spam::{SpamLimit, SpamVerdict, record_action_at};
 use autoorder_schema::queries::shop::vouchers::{
     NewVoucher, VoucherProblem, create_voucher, voucher_uses,
 };
@@ -285,17 +285,33 @@ both_backends! {
 }
 
 both_backends! {
-    fn spam_is_detected_per_window_and_warned_once(backend) {
+    fn spam_is_a_token_bucket_with_a_burst_and_warned_once_per_window(backend) {
         let (_db, pool) = TestDatabase::migrated(backend);
         let mut conn = checkout(&pool).unwrap();
         user(&mut conn, 1);
-        for _ in 0..5 {
-            assert_eq!(record_action(&mut conn, 1, 5, 60_000, 120_000).unwrap(), SpamVerdict::Allow);
+        // 5 per 5 s sustained (one a second), 10 at once.
+        let limit = SpamLimit { max_actions: 5, window_ms: 5_000, seller_cooldown_ms: 120_000 };
+        let t0 = 1_000_000;
+        for i in 0..10 {
+            assert_eq!(record_action_at(&mut conn, 1, &limit, t0 + i).unwrap(), SpamVerdict::Allow, "tap {i} of a quick burst");
         }
-        assert_eq!(record_action(&mut conn, 1, 5, 60_000, 120_000).unwrap(), SpamVerdict::Spam { warn: true, tell_sellers: true });
-        assert_eq!(record_action(&mut conn, 1, 5, 60_000, 120_000).unwrap(), SpamVerdict::Spam { warn: false, tell_sellers: false });
-        // A zero-length window starts afresh.
-        assert_eq!(record_action(&mut conn, 1, 5, -1, 120_000).unwrap(), SpamVerdict::Allow);
+        assert_eq!(record_action_at(&mut conn, 1, &limit, t0 + 10).unwrap(), SpamVerdict::Spam { warn: true, tell_sellers: true });
+        assert_eq!(record_action_at(&mut conn, 1, &limit, t0 + 20).unwrap(), SpamVerdict::Spam { warn: false, tell_sellers: false });
+        // A second later one token is back: one action, then dropped again (no new warning
+        // within the window).
+        assert_eq!(record_action_at(&mut conn, 1, &limit, t0 + 1_020).unwrap(), SpamVerdict::Allow);
+        assert_eq!(record_action_at(&mut conn, 1, &limit, t0 + 1_030).unwrap(), SpamVerdict::Spam { warn: false, tell_sellers: false });
+        // After a window the user is warned again; sellers only after their cool-down.
+        assert_eq!(record_action_at(&mut conn, 1, &limit, t0 + 5_100).unwrap(), SpamVerdict::Allow);
+        let first_drop = (0..10)
+            .map(|_| record_action_at(&mut conn, 1, &limit, t0 + 5_101).unwrap())
+            .find(|v| *v != SpamVerdict::Allow);
+        assert_eq!(first_drop, Some(SpamVerdict::Spam { warn: true, tell_sellers: false }));
+        // Quiet for long: the bucket is full again, never above the burst.
+        for i in 0..10 {
+            assert_eq!(record_action_at(&mut conn, 1, &limit, t0 + 3_600_000 + i).unwrap(), SpamVerdict::Allow);
+        }
+        assert!(matches!(record_action_at(&mut conn, 1, &limit, t0 + 3_600_010).unwrap(), SpamVerdict::Spam { .. }));
     }
 }
 

@@ -63,12 +63,19 @@ impl ChildSpec {
     pub fn new<A, F>(name: &'static str, restart: Restart, factory: F) -> ChildSpec
     where
         A: Actor<Context = Context<A>> + Handler<Shutdown>,
-        F: Fn() -> A + Send + 'static,
+        F: Fn() -> A + Send + Sync + 'static,
     {
+        let factory = std::sync::Arc::new(factory);
         let start = move || {
             let ctx: Context<A> = Context::new();
             let addr = ctx.address();
-            let task = actix::spawn(ctx.into_future(factory()));
+            // The actor is built inside its own task: a factory that panics is a crash of the
+            // child like any other (backoff, intensity), never a dead supervisor.
+            let factory = factory.clone();
+            let task = actix::spawn(async move {
+                let actor = factory();
+                ctx.into_future(actor).await
+            });
             StartedChild {
                 shutdown: addr.clone().recipient(),
                 addr: Arc::new(addr),

@@ -37,6 +37,8 @@ pub(super) const KNOWN: &[&str] = &[
     "DEPOSIT_MINIMUM",
     "SPAM_MAX_ACTIONS",
     "SPAM_WINDOW_SECONDS",
+    "UPDATE_CONCURRENCY",
+    "REPLY_TTL_SECONDS",
     "CREDENTIAL_ROTATION_DAYS",
     // Backups
     "ENABLE_AUTO_BACKUP",

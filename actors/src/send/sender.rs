@@ -1,4 +1,5 @@
-//! One Bot API send, with Telegram's answers sorted into what the queue must do about them.
+//! One Bot API call, with Telegram's answers sorted into what the caller must do about them:
+//! [`execute`] runs an outbox [`Effect`], [`send`] a queue job's message.
 
 use std::time::Duration;
 
@@ -9,6 +10,8 @@ use teloxide_core::types::{
 };
 
 use autoorder_schema::job_kinds::{Button, OutboundMessage, PhotoRef};
+
+use super::effect::{Effect, PhotoSource};
 
 /// How a send failed, by what the queue does next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,9 +49,10 @@ pub fn classify(e: &RequestError) -> SendError {
     }
 }
 
-/// What a successful send returned that the queue may need.
+/// What a successful send returned that the caller may need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sent {
+    /// The message sent (0 for calls that send none: edits, deletes, answers).
     pub message_id: i32,
     /// The file id Telegram assigned an uploaded photo (to reuse it).
     pub photo_file_id: Option<String>,
@@ -112,16 +116,7 @@ pub async fn send(
             req.await
         }
     };
-    match result {
-        Ok(m) => Ok(Sent {
-            message_id: m.id.0,
-            photo_file_id: m
-                .photo()
-                .and_then(|p| p.last())
-                .map(|p| p.file.id.to_string()),
-        }),
-        Err(e) => Err(classify(&e)),
-    }
+    result.map(|m| Sent::of(&m)).map_err(|e| classify(&e))
 }
 
 /// Deletes a message, or, when Telegram refuses (older than 48 h, already gone), edits it to
@@ -165,5 +160,134 @@ pub async fn delete_or_edit(
             },
             other => Err(other),
         },
+    }
+}
+
+impl Sent {
+    fn none() -> Sent {
+        Sent {
+            message_id: 0,
+            photo_file_id: None,
+        }
+    }
+
+    fn of(m: &teloxide_core::types::Message) -> Sent {
+        Sent {
+            message_id: m.id.0,
+            photo_file_id: m
+                .photo()
+                .and_then(|p| p.last())
+                .map(|p| p.file.id.to_string()),
+        }
+    }
+}
+
+/// Runs one outbox effect for `chat_id`.
+pub async fn execute(bot: &Bot, chat_id: i64, effect: &Effect) -> Result<Sent, SendError> {
+    use teloxide_core::ApiError as A;
+    let chat = ChatId(chat_id);
+    match effect {
+        Effect::Text {
+            text, markup, html, ..
+        } => {
+            let mut req = bot.send_message(chat, text.clone());
+            if *html {
+                req = req.parse_mode(ParseMode::Html);
+            }
+            if let Some(m) = markup {
+                req = req.reply_markup(m.clone());
+            }
+            req.await.map(|m| Sent::of(&m)).map_err(|e| classify(&e))
+        }
+        Effect::Photo {
+            photo,
+            caption,
+            markup,
+            ..
+        } => {
+            let file = match photo {
+                PhotoSource::FileId { file_id } => InputFile::file_id(file_id.clone().into()),
+                PhotoSource::Qr { payload, file_name } => {
+                    let png = crate::bot::qr::qr_png(payload)
+                        .map_err(|e| SendError::Permanent(e.to_string()))?;
+                    InputFile::memory(png).file_name(file_name.clone())
+                }
+            };
+            let mut req = bot.send_photo(chat, file);
+            if let Some(c) = caption {
+                req = req.caption(c.clone());
+            }
+            if let Some(m) = markup {
+                req = req.reply_markup(m.clone());
+            }
+            req.await.map(|m| Sent::of(&m)).map_err(|e| classify(&e))
+        }
+        Effect::Document {
+            file_name,
+            data_base64,
+            caption,
+        } => {
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(data_base64)
+                .map_err(|e| SendError::Permanent(format!("document bytes: {e}")))?;
+            let mut req =
+                bot.send_document(chat, InputFile::memory(bytes).file_name(file_name.clone()));
+            if let Some(c) = caption {
+                req = req.caption(c.clone());
+            }
+            req.await.map(|m| Sent::of(&m)).map_err(|e| classify(&e))
+        }
+        Effect::Edit {
+            message_id,
+            text,
+            markup,
+            or_send,
+        } => {
+            let mut req = bot.edit_message_text(chat, MessageId(*message_id), text.clone());
+            if let Some(m) = markup {
+                req = req.reply_markup(m.clone());
+            }
+            match req.await {
+                Ok(_) | Err(RequestError::Api(A::MessageNotModified)) => Ok(Sent::none()),
+                Err(e) => match classify(&e) {
+                    SendError::Permanent(_) if *or_send => {
+                        let mut req = bot.send_message(chat, text.clone());
+                        if let Some(m) = markup {
+                            req = req.reply_markup(m.clone());
+                        }
+                        req.await.map(|m| Sent::of(&m)).map_err(|e| classify(&e))
+                    }
+                    other => Err(other),
+                },
+            }
+        }
+        Effect::Delete {
+            message_id,
+            fallback,
+        } => match fallback {
+            Some(text) => delete_or_edit(bot, chat_id, *message_id, text)
+                .await
+                .map(|()| Sent::none()),
+            None => match bot.delete_message(chat, MessageId(*message_id)).await {
+                Ok(_) | Err(RequestError::Api(A::MessageToDeleteNotFound)) => Ok(Sent::none()),
+                Err(e) => Err(classify(&e)),
+            },
+        },
+        Effect::Answer {
+            query_id,
+            text,
+            alert,
+        } => {
+            let mut req = bot.answer_callback_query(query_id.clone().into());
+            if let Some(text) = text {
+                // Telegram shows at most 200 characters.
+                req = req.text(text.chars().take(200).collect::<String>());
+            }
+            if *alert {
+                req = req.show_alert(true);
+            }
+            req.await.map(|_| Sent::none()).map_err(|e| classify(&e))
+        }
     }
 }
