@@ -109,7 +109,7 @@ pub fn open_and_migrate(config: &Config, patience: Duration) -> anyhow::Result<(
     let options = PoolOptions {
         // Every chat being handled may hold a connection for its commit, plus the queue, the
         // outbox sender, the HTTP intake and the probes.
-        max_size: config.update_concurrency.clamp(8, 96) + 12,
+        max_size: config.update_concurrency.clamp(4, 96) + 8,
         ..PoolOptions::default()
     };
     let started = std::time::Instant::now();

@@ -140,7 +140,7 @@ pub(crate) fn build(source: &Source) -> Result<Config, ConfigErrors> {
     let spam_max_actions = check.count("SPAM_MAX_ACTIONS", 5, 1, 100_000);
     let spam_window_seconds = check.count("SPAM_WINDOW_SECONDS", 5, 1, 3_600);
     let payment_reconcile_seconds = check.count("PAYMENT_RECONCILE_SECONDS", 30, 1, 3_600);
-    let update_concurrency = check.count("UPDATE_CONCURRENCY", 32, 1, 1_024);
+    let update_concurrency = check.count("UPDATE_CONCURRENCY", 16, 1, 256);
     let reply_ttl_seconds = check.count("REPLY_TTL_SECONDS", 3_600, 10, 86_400);
 
     if !check.errors.is_empty() {

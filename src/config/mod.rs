@@ -206,7 +206,7 @@ pub struct Config {
     /// `SPAM_WINDOW_SECONDS`: the anti-spam window (default 5). `SPAM_MAX_ACTIONS` per window
     /// is the sustained rate; twice as many may come in a burst.
     pub spam_window_seconds: u32,
-    /// `UPDATE_CONCURRENCY`: chats whose updates are handled at once per process (default 32;
+    /// `UPDATE_CONCURRENCY`: chats whose updates are handled at once per process (default 16;
     /// one chat's updates are always handled in order, one at a time).
     pub update_concurrency: u32,
     /// `REPLY_TTL_SECONDS`: how long a reply may wait to be sent (Telegram down or rate

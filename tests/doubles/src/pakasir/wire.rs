@@ -67,6 +67,10 @@ pub(crate) async fn handle(
     };
     shared.notify_calls();
 
+    let latency = shared.lock().latency;
+    if !latency.is_zero() {
+        actix_web::rt::time::sleep(latency).await;
+    }
     let outcome = match route {
         Err(error) => Err(error).into(),
         Ok((endpoint, method)) => match shared.take_failure(endpoint) {
