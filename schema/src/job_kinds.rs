@@ -96,6 +96,9 @@ pub enum JobPayload {
     },
     /// Remove SNK answers older than the retention.
     PurgeSnkAnswers { retention_days: u32 },
+    /// Remove handled updates older than `keep_days` (they only serve to de-duplicate
+    /// Telegram's re-deliveries, which stop within a day).
+    PurgeUpdates { keep_days: u32 },
     /// Send a paid order's items to the buyer (once: the handler checks `delivered_at`).
     DeliverOrder { order_id: i64 },
     /// *Kirim Ulang*: send a paid order's items again (decrypted only when sent).
@@ -122,6 +125,7 @@ impl JobPayload {
             JobPayload::SnkNotice { .. } => "snk_notice",
             JobPayload::Cleanup { .. } => "cleanup",
             JobPayload::PurgeSnkAnswers { .. } => "purge_snk_answers",
+            JobPayload::PurgeUpdates { .. } => "purge_updates",
             JobPayload::DeliverOrder { .. } => "deliver_order",
             JobPayload::ResendOrder { .. } => "resend_order",
             JobPayload::CreateInvoice { .. } => "create_invoice",

@@ -123,6 +123,17 @@ impl JobContext {
             JobPayload::CreateInvoice { payment_id, chat_id } => self.create_invoice(job, payment_id, chat_id).await,
             JobPayload::ExpirePayment { payment_id } => Ok(self.expire(job, payment_id).await),
             JobPayload::Notify(notice) => self.notify(job, notice).await,
+            JobPayload::PurgeUpdates { keep_days } => {
+                let before = now_ms() - i64::from(keep_days) * 86_400_000;
+                with_conn(&self.services.pool, move |c| {
+                    autoorder_schema::queries::updates::purge_handled_updates(c, before)
+                })
+                .await
+                .map(|n| {
+                    log::info!(target: QUEUE, "purged {n} handled update(s) older than {keep_days} days");
+                    Outcome::Done
+                })
+            }
             JobPayload::PurgeSnkAnswers { retention_days } => {
                 with_conn(&self.services.pool, move |c| purge_snk_answers(c, retention_days)).await.map(|n| {
                     log::info!(target: QUEUE, "purged {n} SNK answer(s) older than {retention_days} days");

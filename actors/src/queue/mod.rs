@@ -84,6 +84,22 @@ impl Actor for QueueActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         let shared = self.shared.clone();
+        // A crashed predecessor in this process held outbox rows in memory: they are known
+        // dead, so their leases are let go at once instead of running out.
+        let services = shared.ctx.services.clone();
+        ctx.wait(
+            async move {
+                let me = services.instance_id.to_string();
+                if let Err(e) = with_conn(&services.pool, move |c| {
+                    autoorder_schema::queries::outbox::release_outbox(c, &me)
+                })
+                .await
+                {
+                    log::warn!(target: QUEUE, "releasing outbox leases of a previous queue actor: {e}");
+                }
+            }
+            .into_actor(self),
+        );
         ctx.spawn(leadership(shared.clone()).into_actor(self));
         ctx.spawn(send_outbox(shared.clone()).into_actor(self));
         ctx.spawn(work(shared).into_actor(self));
@@ -151,20 +167,39 @@ async fn wait_stopped(shared: &Shared) {
     let _ = rx.wait_for(|s| *s).await;
 }
 
-/// One purge job per local day (its unique key makes every replica's enqueue the same job).
+/// Days handled updates are kept (for de-duplicating Telegram's re-deliveries).
+const KEEP_UPDATES_DAYS: u32 = 7;
+
+/// One purge job of each kind per local day (their unique keys make every replica's enqueue
+/// the same job).
 async fn schedule_daily_purge(services: &Services) {
     let today = chrono::Utc::now()
         .with_timezone(&services.settings.timezone)
         .date_naive();
     let days = services.settings.snk_retention_days;
-    let job = NewJob::keyed(
-        JobPayload::PurgeSnkAnswers {
-            retention_days: days,
-        },
-        format!("purge-snk:{today}"),
-    );
-    if let Err(e) = with_conn(&services.pool, move |c| enqueue(c, &job)).await {
-        log::warn!(target: QUEUE, "scheduling the SNK purge: {e}");
+    let jobs = [
+        NewJob::keyed(
+            JobPayload::PurgeSnkAnswers {
+                retention_days: days,
+            },
+            format!("purge-snk:{today}"),
+        ),
+        NewJob::keyed(
+            JobPayload::PurgeUpdates {
+                keep_days: KEEP_UPDATES_DAYS,
+            },
+            format!("purge-updates:{today}"),
+        ),
+    ];
+    if let Err(e) = with_conn(&services.pool, move |c| {
+        for job in &jobs {
+            enqueue(c, job)?;
+        }
+        Ok(())
+    })
+    .await
+    {
+        log::warn!(target: QUEUE, "scheduling the daily purges: {e}");
     }
 }
 
