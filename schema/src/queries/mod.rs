@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod conversations;
 pub mod jobs;
 pub mod leases;
+pub mod legacy;
 pub mod orders;
 pub mod settings;
 pub mod shop;
