@@ -507,6 +507,10 @@ impl Importer<'_> {
         self.templates(store)?;
         self.snk_answers(store)?;
         self.audit(store)?;
+        if self.report.imported() == 0 {
+            // Nothing new: a run that adds nothing leaves no trace either.
+            return Ok(());
+        }
         let summary: serde_json::Map<String, serde_json::Value> = self
             .report
             .counts
@@ -812,6 +816,7 @@ impl Importer<'_> {
             self.progress.step(LegacyKind::Order, i + 1, total);
             if self.is_known(LegacyKind::Order, &x.legacy_id) {
                 self.skip(LegacyKind::Order);
+                self.skip_parts(LegacyKind::Order, &x.legacy_id, &x.sold, &x.payments);
                 continue;
             }
             let user_id = self.resolve(LegacyKind::User, &x.user, "user_id")?;
@@ -857,6 +862,38 @@ impl Importer<'_> {
         Ok(())
     }
 
+    /// The sold items and payments of an order (or deposit) an earlier import brought: counted
+    /// as already there; one the old bot added since is noted, not attached to closed history.
+    fn skip_parts(
+        &mut self,
+        parent: LegacyKind,
+        parent_id: &LegacyId,
+        sold: &[LegacyStock],
+        payments: &[LegacyPayment],
+    ) {
+        let parts = sold
+            .iter()
+            .map(|x| (LegacyKind::Stock, &x.legacy_id))
+            .chain(payments.iter().map(|x| (LegacyKind::Payment, &x.legacy_id)));
+        let mut added = Vec::new();
+        for (kind, id) in parts {
+            if self.is_known(kind, id) {
+                self.report.counts.entry(kind).or_default().already += 1;
+            } else {
+                added.push(LegacyIssue::new(
+                    kind,
+                    id,
+                    "id",
+                    format!(
+                        "added in the old bot after an earlier import of {} #{parent_id}: not imported",
+                        parent.legacy_table()
+                    ),
+                ));
+            }
+        }
+        self.report.notes.extend(added);
+    }
+
     /// An item the old bot sold to an order: stored sold to it. One an earlier import brought
     /// as unsold stock (the old bot kept selling after it) is taken out of sale here.
     fn sold_item(&mut self, x: &LegacyStock, order_id: i64) -> Result<(), Abort> {
@@ -898,6 +935,7 @@ impl Importer<'_> {
             self.progress.step(LegacyKind::Deposit, i + 1, total);
             if self.is_known(LegacyKind::Deposit, &x.legacy_id) {
                 self.skip(LegacyKind::Deposit);
+                self.skip_parts(LegacyKind::Deposit, &x.legacy_id, &[], x.payment.as_slice());
                 continue;
             }
             let user_id = self.resolve(LegacyKind::User, &x.user, "user_id")?;
