@@ -282,7 +282,9 @@ fn check_catalog_and_stock(c: &mut DbConnection) {
     assert_eq!(products[2].6, 5);
 
     // Stock: encrypted at rest and bound to its row; sold items sold to their order.
-    let rows: Vec<(i64, String, Vec<u8>, String, String, Option<String>)> = s::table
+    /// Product id and code, ciphertext, hash, state, and the invoice it was sold to.
+    type StockRow = (i64, String, Vec<u8>, String, String, Option<String>);
+    let rows: Vec<StockRow> = s::table
         .inner_join(p::table)
         .left_join(o::table.on(s::order_id.eq(o::id.nullable())))
         .order(s::id.asc())

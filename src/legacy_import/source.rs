@@ -343,7 +343,7 @@ pub fn read(conn: &mut PgConnection) -> Result<RawStore, LegacyImportError> {
     conn.build_transaction()
         .read_only()
         .repeatable_read()
-        .run(|c| read_all(c))
+        .run(read_all)
         .map_err(LegacyImportError::Read)
 }
 

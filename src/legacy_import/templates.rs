@@ -76,9 +76,9 @@ pub fn map_placeholders(text: &str) -> Mapped {
             rest = &tail[2..];
             continue;
         }
-        if tail.starts_with('}') {
+        if let Some(after) = tail.strip_prefix('}') {
             body.push('}');
-            rest = &tail[1..];
+            rest = after;
             continue;
         }
         let name_end = tail[1..]
