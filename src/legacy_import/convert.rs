@@ -484,6 +484,22 @@ fn orders(raw: &RawStore, out: &mut Converted) {
                 ));
                 continue;
             }
+            let amount = rupiah(
+                p.amount_cents,
+                LegacyKind::Payment,
+                p.id,
+                "amount_cents",
+                out,
+            );
+            if amount <= 0 {
+                out.notes.push(LegacyIssue::new(
+                    LegacyKind::Payment,
+                    p.id,
+                    "amount_cents",
+                    "a payment of less than Rp 1 is not kept",
+                ));
+                continue;
+            }
             if matches!(p.status.as_str(), "created" | "waiting") {
                 out.notes.push(LegacyIssue::new(
                     LegacyKind::Payment,
@@ -496,13 +512,7 @@ fn orders(raw: &RawStore, out: &mut Converted) {
                 legacy_id: p.id.into(),
                 gateway_order_id: p.gateway_order_id.clone(),
                 method: pay_method(&p.method),
-                amount: rupiah(
-                    p.amount_cents,
-                    LegacyKind::Payment,
-                    p.id,
-                    "amount_cents",
-                    out,
-                ),
+                amount,
                 fee: Some(rupiah(
                     p.fee_cents,
                     LegacyKind::Payment,
@@ -625,6 +635,15 @@ fn deposits(raw: &RawStore, out: &mut Converted) {
             "amount_cents",
             out,
         );
+        if amount <= 0 {
+            out.notes.push(LegacyIssue::new(
+                LegacyKind::Deposit,
+                d.id,
+                "amount_cents",
+                "a deposit of less than Rp 1 is not kept",
+            ));
+            continue;
+        }
         let payment = d.gateway_order_id.as_deref().map(|gateway| LegacyPayment {
             // Deposit payments share the mapping with `payments` rows: keep their ids apart.
             legacy_id: LegacyId(format!("deposit-{}", d.id)),

@@ -252,7 +252,7 @@ impl Importer<'_> {
 
         // The rules every writer of our tables keeps.
         for x in &store.users {
-            if x.balance < 0 {
+            if x.balance < 0 && !self.is_known(LegacyKind::User, &x.legacy_id) {
                 issues.push(LegacyIssue::new(
                     LegacyKind::User,
                     &x.legacy_id,
@@ -276,7 +276,12 @@ impl Importer<'_> {
                 ));
             }
         }
-        for x in &store.products {
+        // Only rows this run writes: one an earlier import brought is not looked at again.
+        for x in store
+            .products
+            .iter()
+            .filter(|x| !self.is_known(LegacyKind::Product, &x.legacy_id))
+        {
             let checks = [
                 ("code", rules::check_code(&x.code)),
                 ("name", rules::check_product_name(&x.name)),
@@ -303,7 +308,11 @@ impl Importer<'_> {
                 }
             }
         }
-        for x in &store.categories {
+        for x in store
+            .categories
+            .iter()
+            .filter(|x| !self.is_known(LegacyKind::Category, &x.legacy_id))
+        {
             if let Some(reason) = rules::check_category_name(&x.name) {
                 issues.push(LegacyIssue::new(
                     LegacyKind::Category,
@@ -317,6 +326,7 @@ impl Importer<'_> {
             .stock
             .iter()
             .chain(store.orders.iter().flat_map(|o| o.sold.iter()))
+            .filter(|x| !self.is_known(LegacyKind::Stock, &x.legacy_id))
         {
             if let Some(reason) = rules::check_stock(x.content.expose()) {
                 issues.push(LegacyIssue::new(
@@ -327,7 +337,11 @@ impl Importer<'_> {
                 ));
             }
         }
-        for x in &store.vouchers {
+        for x in store
+            .vouchers
+            .iter()
+            .filter(|x| !self.is_known(LegacyKind::Voucher, &x.legacy_id))
+        {
             if x.value <= 0 || (x.kind == super::VoucherKind::Percent && x.value > 100) {
                 issues.push(LegacyIssue::new(
                     LegacyKind::Voucher,
@@ -350,6 +364,7 @@ impl Importer<'_> {
             .iter()
             .flat_map(|o| o.payments.iter())
             .chain(store.deposits.iter().filter_map(|d| d.payment.as_ref()))
+            .filter(|x| !self.is_known(LegacyKind::Payment, &x.legacy_id))
         {
             if x.amount <= 0 {
                 issues.push(LegacyIssue::new(
@@ -360,7 +375,11 @@ impl Importer<'_> {
                 ));
             }
         }
-        for x in &store.deposits {
+        for x in store
+            .deposits
+            .iter()
+            .filter(|x| !self.is_known(LegacyKind::Deposit, &x.legacy_id))
+        {
             if x.amount <= 0 {
                 issues.push(LegacyIssue::new(
                     LegacyKind::Deposit,
