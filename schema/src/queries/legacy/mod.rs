@@ -29,7 +29,7 @@ use crate::db::DbConnection;
 use crate::error::StoreError;
 use crate::secret::Secret;
 
-pub use write::import_legacy;
+pub use write::{LEDGER_REASON, import_legacy, ledger_reference};
 
 /// The kinds of old rows the mapping table records (one per table they become).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
