@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use autoorder_schema::secret::Secret;
 use clap::{Parser, Subcommand};
 
 /// autoorder — Telegram auto-order shop bot runtime.
@@ -44,6 +45,22 @@ pub enum Command {
     Backup {
         #[command(subcommand)]
         command: BackupCommand,
+    },
+    /// Move a store from the Python bot (bot-auto-order): customers and balances, catalog and
+    /// stock, orders, payments and deposits, vouchers, SNK and templates — all or nothing, and
+    /// a second run adds nothing. Stop the old bot first; run with --dry-run first.
+    ImportLegacy {
+        /// The old bot's PostgreSQL database: postgres://USER:PASSWORD@HOST:PORT/DATABASE (also
+        /// read from LEGACY_DATABASE_URL).
+        #[arg(long, value_name = "URL", env = "LEGACY_DATABASE_URL", hide_env_values = true, value_parser = secret)]
+        from: Secret<String>,
+        /// Check everything and show what would be imported, with every note; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The old bot.env's DATA_ENCRYPTION_KEY, to bring the SNK answers it encrypted (also
+        /// read from LEGACY_DATA_ENCRYPTION_KEY); without it they are skipped and counted.
+        #[arg(long, value_name = "KEY", env = "LEGACY_DATA_ENCRYPTION_KEY", hide_env_values = true, value_parser = secret)]
+        legacy_key: Option<Secret<String>>,
     },
     /// Probe the dependencies once; exit 0 ok, 1 degraded, 2 failing (for cron or a container
     /// HEALTHCHECK).
@@ -174,4 +191,9 @@ pub enum BackupCommand {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+}
+
+/// A command-line value that must never be printed (URLs with passwords, keys).
+fn secret(value: &str) -> Result<Secret<String>, std::convert::Infallible> {
+    Ok(Secret::new(value.to_string()))
 }

@@ -11,5 +11,6 @@ pub mod cli;
 pub mod config;
 pub mod healthcheck;
 pub mod http;
+pub mod legacy_import;
 pub mod logging;
 pub mod owner_alert;

@@ -61,6 +61,20 @@ fn main() -> ExitCode {
                 autoorder::catalog_cli::run(&config, &pool, command)
             })
         }
+        Command::ImportLegacy {
+            from,
+            dry_run,
+            legacy_key,
+        } => autoorder::boot::init_logging_console(&config).and_then(|()| {
+            let (_, pool) =
+                autoorder::boot::open_and_migrate(&config, std::time::Duration::from_secs(30))?;
+            let args = autoorder::legacy_import::ImportArgs {
+                from,
+                dry_run,
+                legacy_key,
+            };
+            autoorder::legacy_import::run(&config, &pool, &args)
+        }),
         Command::Backup { command } => autoorder::boot::init_logging_console(&config)
             .and_then(|()| autoorder::backup_cli::run(&config, cli.config.as_deref(), command)),
         Command::Healthcheck { json } => tokio::runtime::Builder::new_current_thread()

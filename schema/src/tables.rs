@@ -332,6 +332,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Which row of the old Python bot became which of ours (`autoorder import-legacy`).
+    legacy_ids (kind, legacy_id) {
+        kind -> Text,
+        legacy_id -> Text,
+        new_id -> Nullable<BigInt>,
+        voucher_uses -> Nullable<Integer>,
+        imported_at -> BigInt,
+    }
+}
+
 diesel::joinable!(products -> categories (category_id));
 diesel::joinable!(broadcast_recipients -> broadcasts (broadcast_id));
 diesel::joinable!(order_items -> orders (order_id));
@@ -369,11 +380,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     invoice_messages,
     chat_claims,
     outbox,
+    legacy_ids,
 );
 
 /// Every table, in an order that respects foreign keys (parents first). Backups count rows
 /// per table and drills compare them, so the list lives next to the definitions.
-pub const ALL_TABLES: [&str; 26] = [
+pub const ALL_TABLES: [&str; 27] = [
     "users",
     "categories",
     "products",
@@ -400,4 +412,5 @@ pub const ALL_TABLES: [&str; 26] = [
     "invoice_messages",
     "chat_claims",
     "outbox",
+    "legacy_ids",
 ];

@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod jobs;
 pub mod leases;
 pub mod listen;
+pub mod legacy;
 pub mod orders;
 pub mod outbox;
 pub mod settings;
