@@ -98,6 +98,7 @@ pub fn backup_settings(config: &Config, config_file: Option<&Path>) -> BackupSet
             },
             access_key_id: s.access_key_id.clone(),
             secret_access_key: s.secret_access_key.clone(),
+            timeout: s.timeout,
         }),
         key,
         passphrase: b.encryption_password.clone(),

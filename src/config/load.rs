@@ -540,6 +540,12 @@ impl<'a> Checker<'a> {
                 .then(|| Secret::new(value.to_string()))
         });
 
+        let timeout = Duration::from_secs(u64::from(self.count(
+            "BACKUP_S3_TIMEOUT_SECONDS",
+            30,
+            1,
+            3600,
+        )));
         let set: Vec<&str> = S3_ALL
             .into_iter()
             .filter(|name| self.raw(name).is_some())
@@ -564,6 +570,7 @@ impl<'a> Checker<'a> {
             region,
             access_key_id: access_key_id?,
             secret_access_key: secret_access_key?,
+            timeout,
         })
     }
 

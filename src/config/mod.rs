@@ -105,6 +105,8 @@ pub struct S3Config {
     pub region: String,
     pub access_key_id: Secret<String>,
     pub secret_access_key: Secret<String>,
+    /// `BACKUP_S3_TIMEOUT_SECONDS` (default 30): how long one S3 call may wait for an answer.
+    pub timeout: Duration,
 }
 
 /// Backup settings (old names kept working).

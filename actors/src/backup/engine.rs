@@ -127,7 +127,11 @@ pub fn targets(settings: &BackupSettings, offsite: bool) -> Vec<Result<Target, S
             }));
         }
         if let Some(s3) = &settings.s3 {
-            out.push(S3Client::new(s3.clone()).map(Target::S3));
+            out.push(
+                S3Client::new(s3.clone())
+                    .map(Target::S3)
+                    .map_err(|e| e.to_string()),
+            );
         }
     }
     out
