@@ -67,6 +67,31 @@ pub fn init_logging_console(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Creates `path` and its missing parents readable by the owner only (0700): the data
+/// directory holds keys and the database, the log and backup directories what customers did.
+/// An existing directory is left as it is.
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)
+}
+
+/// Creates `DATA_DIR`, `LOG_DIR` and the local backup directory when they do not exist yet
+/// (a first start with every secret in the environment has nothing else that would).
+pub fn prepare_dirs(config: &Config) -> anyhow::Result<()> {
+    for (name, dir) in [
+        ("DATA_DIR", &config.data_dir),
+        ("LOG_DIR", &config.log_dir),
+        ("BACKUP_LOCAL_DIR", &config.backup.local_dir),
+    ] {
+        create_private_dir(dir)
+            .with_context(|| format!("{name}: cannot create {}", dir.display()))?;
+    }
+    Ok(())
+}
+
 /// Every secret value in the configuration, so the log encoder can redact them.
 pub fn secrets_of(config: &Config) -> Vec<String> {
     let mut out = vec![config.telegram.bot_token.expose().clone()];
@@ -126,6 +151,13 @@ pub fn open_and_migrate(config: &Config, patience: Duration) -> anyhow::Result<(
             Ok((pool, applied)) => {
                 for version in &applied {
                     log::info!(target: APP, "applied migration {version}");
+                }
+                if !applied.is_empty() {
+                    crate::maintenance_log::record(
+                        config,
+                        log::Level::Info,
+                        &format!("migration: applied {}", applied.join(", ")),
+                    );
                 }
                 return Ok((target, pool));
             }
@@ -320,6 +352,7 @@ fn lock_single_instance(target: &DbTarget) -> anyhow::Result<Option<std::fs::Fil
 
 /// `autoorder run`. Returns the process exit code.
 pub fn run(config: Config) -> anyhow::Result<i32> {
+    prepare_dirs(&config)?;
     let webhook_secret =
         ensure_webhook_secret(&config).context("preparing TELEGRAM_WEBHOOK_SECRET")?;
     logging::register_secrets([webhook_secret.expose().clone()]);

@@ -45,6 +45,19 @@ pub enum Command {
         #[command(subcommand)]
         command: BackupCommand,
     },
+    /// The go-live checklist, verified live: configuration, Telegram, owners, Pakasir, database,
+    /// keys, backups and drills, headroom, logs, clock. Exit 0 only when nothing fails.
+    Preflight {
+        /// Print JSON (`{"items":[{"name","status","detail","fix"}]}`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rotate DATA_ENCRYPTION_KEY: which key each stored value uses, and re-encrypting them
+    /// under the first key of the ring.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Probe the dependencies once; exit 0 ok, 1 degraded, 2 failing (for cron or a container
     /// HEALTHCHECK).
     Healthcheck {
@@ -59,6 +72,24 @@ pub enum Command {
 pub enum ConfigCommand {
     /// Validate the configuration, reporting every problem at once.
     Check,
+}
+
+/// `autoorder keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Count the stored encrypted values by the key that wrote them.
+    Status {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-encrypt every value under the first key of DATA_ENCRYPTION_KEY (resumable: run it
+    /// again after an interruption); afterwards the other keys can be removed.
+    Rotate {
+        /// Values read per transaction.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        batch: u32,
+    },
 }
 
 /// `autoorder broadcast …`

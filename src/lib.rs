@@ -11,5 +11,8 @@ pub mod cli;
 pub mod config;
 pub mod healthcheck;
 pub mod http;
+pub mod keys_cli;
 pub mod logging;
+pub mod maintenance_log;
 pub mod owner_alert;
+pub mod preflight;

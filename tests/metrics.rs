@@ -175,3 +175,85 @@ fn http_requests_are_counted_by_route_pattern_and_status() {
     assert!(!s.text.contains("not-the-secret"), "{}", s.text);
     assert!(!s.text.contains("/no/such/route"), "{}", s.text);
 }
+
+/// Every `autoorder_…` name in a monitoring asset.
+fn names_in(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("autoorder_") {
+        let tail = &rest[i..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len());
+        out.insert(tail[..end].to_string());
+        rest = &tail[end..];
+    }
+    out
+}
+
+#[test]
+fn every_metric_the_monitoring_assets_use_is_exported() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("k8s/monitoring");
+    let rules = std::fs::read_to_string(dir.join("prometheus-rules.yaml")).unwrap();
+    let dashboard = std::fs::read_to_string(dir.join("grafana-dashboard.json")).unwrap();
+    serde_json::from_str::<serde_json::Value>(&dashboard).expect("the dashboard is JSON");
+    let used: BTreeSet<String> = names_in(&rules)
+        .into_iter()
+        .chain(names_in(&dashboard))
+        .collect();
+    for alert in [
+        "AutoorderNotReady",
+        "AutoorderActorRestarts",
+        "AutoorderDeadJobs",
+        "AutoorderQueueLag",
+        "AutoorderTelegram429",
+        "AutoorderPaymentFailureStreak",
+        "AutoorderBackupStale",
+        "AutoorderDiskFull",
+    ] {
+        assert!(
+            rules.contains(&format!("alert: {alert}")),
+            "{alert} missing"
+        );
+    }
+
+    // A store with a backup, so the backup timestamp is exported too.
+    let telegram = TelegramDouble::start();
+    let mut store = store(Backend::Sqlite, &telegram);
+    store.set("BACKUP_ENCRYPTION_PASSWORD", "correct horse battery staple");
+    let out = store.cli(&["backup", "create"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bot = store.start();
+    let mut last = None;
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            let s = scrape(&bot);
+            let done = s
+                .text
+                .contains("autoorder_backup_last_success_timestamp_seconds ");
+            last = Some(s);
+            done
+        }),
+        "no backup timestamp in /metrics"
+    );
+    let s = last.expect("scraped");
+    let exported: BTreeSet<String> = s
+        .families
+        .iter()
+        .flat_map(|(name, kind)| {
+            let total = (kind == "counter").then(|| format!("{name}_total"));
+            std::iter::once(name.clone()).chain(total)
+        })
+        .collect();
+    let missing: Vec<&String> = used.difference(&exported).collect();
+    assert!(
+        missing.is_empty(),
+        "the monitoring assets use {missing:?}, which /metrics does not export:\n{}",
+        s.text
+    );
+    assert!(used.len() >= 15, "{used:?}");
+}

@@ -460,8 +460,10 @@ impl<'a> Checker<'a> {
             monthly: self.count("BACKUP_KEEP_MONTHLY", 6, 0, 10_000),
             min: self.count("BACKUP_KEEP_MIN", 3, 0, 10_000),
         };
+        let drill_days = self.count("BACKUP_DRILL_DAYS", 30, 0, 3650);
         BackupConfig {
             keep,
+            drill_days,
             enabled,
             time,
             local_dir,
