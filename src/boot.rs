@@ -210,7 +210,11 @@ fn snapshot_before_migrations(
     }
 }
 
-fn actor_settings(config: &Config, webhook_secret: Secret<String>) -> ActorSettings {
+fn actor_settings(
+    config: &Config,
+    webhook_secret: Secret<String>,
+    data_keys: &autoorder_schema::crypto::DataKeys,
+) -> ActorSettings {
     ActorSettings {
         store_name: config.store_name.clone(),
         timezone: config.timezone,
@@ -251,15 +255,19 @@ fn actor_settings(config: &Config, webhook_secret: Secret<String>) -> ActorSetti
             spam_max_actions: config.spam_max_actions as i32,
             spam_window: Duration::from_secs(u64::from(config.spam_window_seconds)),
         },
-        health: health_settings(config),
+        health: health_settings(config, data_keys),
         backup: Some(crate::backup_cli::backup_settings(config, None)),
     }
 }
 
 /// Health thresholds and owner-alert settings for HealthActor.
-fn health_settings(config: &Config) -> autoorder_actors::health::HealthSettings {
+fn health_settings(
+    config: &Config,
+    keys: &autoorder_schema::crypto::DataKeys,
+) -> autoorder_actors::health::HealthSettings {
     use autoorder_actors::health::checks::Thresholds;
-    use autoorder_actors::health::credentials::fingerprint;
+    let fingerprint =
+        |secret: &str| autoorder_actors::health::credentials::fingerprint(keys, secret);
     let h = &config.health;
     let mut credentials = vec![(
         "TELEGRAM_BOT_TOKEN".to_string(),
@@ -416,7 +424,7 @@ async fn serve(
     };
     let services = Services {
         pool: pool.clone(),
-        settings: Arc::new(actor_settings(&config, webhook_secret.clone())),
+        settings: Arc::new(actor_settings(&config, webhook_secret.clone(), &data_keys)),
         registry: registry.clone(),
         metrics: metrics.clone(),
         state: state.clone(),

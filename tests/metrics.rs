@@ -221,6 +221,7 @@ fn every_metric_the_monitoring_assets_use_is_exported() {
     let telegram = TelegramDouble::start();
     let mut store = store(Backend::Sqlite, &telegram);
     store.set("BACKUP_ENCRYPTION_PASSWORD", "correct horse battery staple");
+    assert!(store.cli(&["migrate"]).status.success());
     let out = store.cli(&["backup", "create"]);
     assert!(
         out.status.success(),

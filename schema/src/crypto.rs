@@ -46,6 +46,8 @@ const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
 /// BLAKE3 key-derivation context for [`DataKeys::content_hash`]. Changing it changes every hash.
 const CONTENT_HASH_CONTEXT: &str = "autoorder 2026 content hash";
+/// BLAKE3 key-derivation context for [`DataKeys::fingerprint`].
+const FINGERPRINT_CONTEXT: &str = "autoorder 2026 credential fingerprint";
 
 /// Why a key ring could not be built or a value could not be decrypted.
 ///
@@ -311,6 +313,15 @@ impl DataKeys {
                     .to_string()
             })
             .collect()
+    }
+
+    /// A short keyed fingerprint of another secret (a token, a passphrase), to notice that it
+    /// changed without storing anything that could be attacked offline: an unkeyed hash of a
+    /// passphrase in the database can be brute-forced by whoever reads the database, this
+    /// one only by whoever also holds the current data key. It changes when the data key does.
+    pub fn fingerprint(&self, secret: &[u8]) -> String {
+        let key = blake3::derive_key(FINGERPRINT_CONTEXT, self.current().key.expose());
+        blake3::keyed_hash(&key, secret).to_hex()[..16].to_string()
     }
 
     /// The ids of the ring, the current (encrypting) key first.

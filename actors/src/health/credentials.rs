@@ -1,13 +1,16 @@
 //! Credential age (`CREDENTIAL_ROTATION_DAYS`): each watched credential's fingerprint is stored
 //! with the time it was first seen; a changed fingerprint restarts the clock. Owners are
 //! reminded (at most weekly) about every credential older than the limit, in one message.
-//! Only a short hash is stored, never the secret.
+//! Only a short fingerprint keyed by the data key is stored ([`DataKeys::fingerprint`]), never
+//! the secret nor a plain hash of it (a passphrase's plain hash could be attacked offline by
+//! whoever reads the database).
 //!
 //! Also here: while stored values still use a `DATA_ENCRYPTION_KEY` key that is not the
 //! first of the ring (a rotation begun and not finished), owners are told daily how many and
 //! what to run ([`keys_due`]). Both messages point at the README's "Rotating keys" procedure.
 
 use autoorder_schema::StoreError;
+use autoorder_schema::crypto::DataKeys;
 use autoorder_schema::db::{DbConnection, write_tx};
 use autoorder_schema::queries::settings::{get_setting, set_setting};
 
@@ -28,12 +31,9 @@ const KEYS_REMINDED_AT: &str = "keys.rotation_reminded_at";
 pub const ROTATION_HELP: &str =
     "Cara mengganti: README → \"Rotating keys\" (autoorder keys rotate).";
 
-/// A short, non-reversible fingerprint of a secret.
-pub fn fingerprint(secret: &str) -> String {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(b"autoorder-credential-age:");
-    hasher.update(secret.as_bytes());
-    hasher.finalize().to_hex()[..16].to_string()
+/// A short, keyed, non-reversible fingerprint of a secret.
+pub fn fingerprint(keys: &DataKeys, secret: &str) -> String {
+    keys.fingerprint(secret.as_bytes())
 }
 
 fn key(label: &str, field: &str) -> String {
@@ -185,7 +185,12 @@ mod tests {
         let (_db, pool) = TestDatabase::migrated(Backend::Sqlite);
         let mut conn = autoorder_schema::checkout(&pool).unwrap();
         let t0 = 1_700_000_000_000;
-        let creds = vec![("TELEGRAM_BOT_TOKEN".to_string(), fingerprint("a"))];
+        let keys = DataKeys::new(vec![(
+            "k".into(),
+            autoorder_schema::secret::Secret::new([3; 32]),
+        )])
+        .unwrap();
+        let creds = vec![("TELEGRAM_BOT_TOKEN".to_string(), fingerprint(&keys, "a"))];
         assert!(
             due(&mut conn, &creds, t0, 90).unwrap().is_empty(),
             "first seen"
@@ -209,7 +214,7 @@ mod tests {
             1
         );
         // Rotated: the clock restarts.
-        let rotated = vec![("TELEGRAM_BOT_TOKEN".to_string(), fingerprint("b"))];
+        let rotated = vec![("TELEGRAM_BOT_TOKEN".to_string(), fingerprint(&keys, "b"))];
         assert!(
             due(&mut conn, &rotated, t0 + 120 * DAY_MS, 90)
                 .unwrap()
@@ -226,14 +231,24 @@ mod tests {
                 .len(),
             1
         );
-        assert_ne!(fingerprint("a"), fingerprint("b"));
-        assert!(!fingerprint("secret-token").contains("secret"));
+        assert_ne!(fingerprint(&keys, "a"), fingerprint(&keys, "b"));
+        // Keyed: the same secret under another data key gives another fingerprint, and no
+        // plain hash of it is what is stored.
+        let other = DataKeys::new(vec![(
+            "k".into(),
+            autoorder_schema::secret::Secret::new([4; 32]),
+        )])
+        .unwrap();
+        assert_ne!(fingerprint(&keys, "a"), fingerprint(&other, "a"));
+        assert_ne!(
+            fingerprint(&keys, "a"),
+            blake3::hash(b"a").to_hex()[..16].to_string()
+        );
         assert!(reminder_text(&d, 90).contains("Rotating keys"));
     }
 
     #[test]
     fn values_on_an_old_data_key_are_reminded_daily_until_rotated() {
-        use autoorder_schema::crypto::DataKeys;
         use autoorder_schema::queries::keys::{Column, rotate_batch};
         use autoorder_schema::queries::users::{
             TelegramProfile, set_whatsapp, touch_user, whatsapp_aad,
