@@ -358,6 +358,35 @@ fn lock_single_instance(target: &DbTarget) -> anyhow::Result<Option<std::fs::Fil
     }
 }
 
+/// The first start after `autoorder backup restore` tells the owners which backup was
+/// restored and what (the restore leaves the text in the restored database); once.
+fn announce_restore(pool: &Pool) {
+    use autoorder_actors::backup::engine::RESTORE_NOTICE;
+    use autoorder_schema::queries::settings::{get_setting, set_setting};
+    let result = autoorder_schema::checkout(pool).and_then(|mut conn| {
+        autoorder_schema::write_tx(&mut conn, |c| {
+            let Some(text) = get_setting(c, RESTORE_NOTICE)?.filter(|t| !t.is_empty()) else {
+                return Ok(None);
+            };
+            autoorder_actors::health::alerts::enqueue_owner_notice(
+                c,
+                &format!("restore:{}", autoorder_schema::now_ms()),
+                &text,
+            )?;
+            set_setting(c, RESTORE_NOTICE, "")?;
+            Ok::<_, autoorder_schema::StoreError>(Some(text))
+        })
+    });
+    match result {
+        Ok(Some(text)) => {
+            log::info!(target: APP, "first start after a restore: owners told ({text})");
+            log::info!(target: MAINTENANCE, "first start after a restore: {text}");
+        }
+        Ok(None) => {}
+        Err(e) => log::warn!(target: APP, "cannot read the restore notice: {e}"),
+    }
+}
+
 /// `autoorder run`. Returns the process exit code.
 pub fn run(config: Config) -> anyhow::Result<i32> {
     prepare_dirs(&config)?;
@@ -374,6 +403,7 @@ pub fn run(config: Config) -> anyhow::Result<i32> {
             log::info!(target: APP, "released {released} update claim(s) left by a previous process");
         }
     }
+    announce_restore(&pool);
     let listener = TcpListener::bind(config.http_addr)
         .with_context(|| format!("HTTP_ADDR: cannot listen on {}", config.http_addr))?;
     let local_addr = listener.local_addr()?;

@@ -187,6 +187,16 @@ pub enum BackupCommand {
         target_url: Option<String>,
         #[arg(long, value_name = "FILE")]
         identity: Vec<PathBuf>,
+        /// Restore even while the PostgreSQL database is in use (a running bot's leases or
+        /// other connections).
+        #[arg(long)]
+        force: bool,
+        /// Also put the archive's configuration and logs back, under this directory.
+        #[arg(long, value_name = "DIR")]
+        files_to: Option<PathBuf>,
+        /// Replace files that already exist under --files-to (refused otherwise).
+        #[arg(long, requires = "files_to")]
+        overwrite_files: bool,
     },
     /// Restore into a scratch database and compare row counts with the metadata.
     Drill {

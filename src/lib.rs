@@ -9,6 +9,8 @@ pub mod broadcast_cli;
 pub mod catalog_cli;
 pub mod cli;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod healthcheck;
 pub mod http;
 pub mod keys_cli;

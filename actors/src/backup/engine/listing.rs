@@ -2,6 +2,64 @@
 
 use super::*;
 
+/// Where [`open_archive`] puts the configuration and log files of an archive (the database
+/// dump is restored on its own): under `dir`, at their path inside the archive.
+#[derive(Debug, Clone)]
+pub struct FilesOut {
+    pub dir: PathBuf,
+    /// Replace files that exist (otherwise the restore is refused before anything is written).
+    pub overwrite: bool,
+}
+
+impl FilesOut {
+    /// Refuses paths that leave `dir` and, unless overwriting, files that already exist.
+    pub(super) fn check(&self, meta: &Metadata) -> Result<(), String> {
+        let mut existing = Vec::new();
+        for f in meta.files.iter().filter(|f| f.path != meta.dump_path) {
+            let dest = self.destination(&f.path)?;
+            if dest.exists() && !self.overwrite {
+                existing.push(dest.display().to_string());
+            }
+        }
+        if existing.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "{} file(s) already exist under {} (e.g. {}): choose an empty directory, or confirm \
+             replacing them with --overwrite-files",
+            existing.len(),
+            self.dir.display(),
+            existing[0]
+        ))
+    }
+
+    fn destination(&self, path: &str) -> Result<PathBuf, String> {
+        let rel = Path::new(path);
+        let safe = rel
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !safe {
+            return Err(format!("refusing the archive path {path:?}"));
+        }
+        Ok(self.dir.join(rel))
+    }
+
+    /// (staging file, final path) for `path`, its directory created owner-only.
+    pub(super) fn staging(&self, path: &str) -> Result<(PathBuf, PathBuf), String> {
+        let dest = self.destination(path)?;
+        let parent = dest.parent().unwrap_or(&self.dir).to_path_buf();
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(&parent)
+            .map_err(io_err(format!("creating {}", parent.display())))?;
+        let name = dest.file_name().unwrap_or_default().to_string_lossy();
+        Ok((parent.join(format!(".{name}.restoring")), dest))
+    }
+}
+
 /// Every target's backups (local always; offsite ones when configured).
 pub fn list(settings: &BackupSettings) -> Vec<(String, Result<Vec<Listed>, String>)> {
     targets(settings, true)
@@ -49,8 +107,12 @@ pub fn open_archive(
     meta: &Metadata,
     source: Box<dyn Read + Send>,
     dump_out: Option<&Path>,
+    files_out: Option<&FilesOut>,
 ) -> Result<(), String> {
     let id = &meta.id;
+    if let Some(out) = files_out {
+        out.check(meta)?;
+    }
     let age = crypto::decrypt(keys, BufReader::with_capacity(1 << 20, source), id)?;
     let zr = zstd::Decoder::new(age).map_err(|e| format!("backup {id}: {e}"))?;
     let mut archive = tar::Archive::new(zr);
@@ -83,21 +145,39 @@ pub fn open_archive(
                 ));
             };
             let mut hr = HashingReader::new(&mut entry);
-            let copied = match (dump_out, path == meta.dump_path) {
-                (Some(out), true) => {
+            let is_dump = path == meta.dump_path;
+            // Other files go to a staging name, published only once their checksum matches.
+            let staged = match files_out {
+                Some(out) if !is_dump => Some(out.staging(&path)?),
+                _ => None,
+            };
+            let copied = match (dump_out, is_dump, &staged) {
+                (Some(out), true, _) => {
                     let mut f = std::fs::File::create(out)
                         .map_err(io_err(format!("creating {}", out.display())))?;
                     let r = std::io::copy(&mut hr, &mut f);
                     r.and_then(|n| f.sync_all().map(|()| n))
+                }
+                (_, _, Some((tmp, _))) => {
+                    let mut f = std::fs::File::create(tmp)
+                        .map_err(io_err(format!("creating {}", tmp.display())))?;
+                    std::io::copy(&mut hr, &mut f)
                 }
                 _ => std::io::copy(&mut hr, &mut std::io::sink()),
             };
             copied.map_err(|e| corrupt(&format!("file {path}"), e))?;
             let hash = hr.hasher.finalize().to_hex().to_string();
             if hr.len != expected.size || hash != expected.blake3 {
+                if let Some((tmp, _)) = &staged {
+                    let _ = std::fs::remove_file(tmp);
+                }
                 return Err(format!(
                     "backup {id}: corrupt archive: file {path} does not match its checksum"
                 ));
+            }
+            if let Some((tmp, dest)) = &staged {
+                std::fs::rename(tmp, dest)
+                    .map_err(io_err(format!("putting {} in place", dest.display())))?;
             }
             seen.push(path);
         }
@@ -208,7 +288,13 @@ pub fn verify(
                         Some(keys) => {
                             let work = work_dir(settings, "verify")?;
                             let dump = work.0.join("dump");
-                            open_archive(keys, meta, target.open_archive(&meta.id)?, Some(&dump))?;
+                            open_archive(
+                                keys,
+                                meta,
+                                target.open_archive(&meta.id)?,
+                                Some(&dump),
+                                None,
+                            )?;
                             check_dump(meta, &dump)?;
                             Ok("checksums ok, decrypted, every file and the dump check out"
                                 .to_string())

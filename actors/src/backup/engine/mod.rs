@@ -67,6 +67,8 @@ pub struct BackupSettings {
     pub automatic_offsite: bool,
     /// zstd level (3 unless benchmarking).
     pub zstd_level: i32,
+    /// `BACKUP_DRILL_DAYS`: a restore drill is due when the last is older (0: never).
+    pub drill_days: u32,
 }
 
 /// Reports progress: a stage name, bytes done and the total when known.
