@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{Context as _, anyhow, bail};
+use log::Level;
 
 use autoorder_actors::backup::engine::{self, Progress};
 use autoorder_actors::backup::{
@@ -98,6 +99,7 @@ pub fn backup_settings(config: &Config, config_file: Option<&Path>) -> BackupSet
             },
             access_key_id: s.access_key_id.clone(),
             secret_access_key: s.secret_access_key.clone(),
+            timeout: s.timeout,
         }),
         key,
         passphrase: b.encryption_password.clone(),
@@ -115,6 +117,7 @@ pub fn backup_settings(config: &Config, config_file: Option<&Path>) -> BackupSet
         time: b.time,
         automatic_offsite: b.automatic_offsite,
         zstd_level: 3,
+        drill_days: b.drill_days,
     }
 }
 
@@ -216,6 +219,11 @@ fn size(bytes: u64) -> String {
     }
 }
 
+/// One line in the maintenance log.
+fn maintenance(config: &Config, level: Level, line: &str) {
+    crate::maintenance_log::record(config, level, line);
+}
+
 /// Runs one `autoorder backup` command; returns the exit code.
 pub fn run(
     config: &Config,
@@ -251,12 +259,39 @@ pub fn run(
                             t.detail
                         );
                     }
+                    let failed: Vec<&str> = report
+                        .targets
+                        .iter()
+                        .filter(|t| !t.ok)
+                        .map(|t| t.target.as_str())
+                        .collect();
+                    maintenance(
+                        config,
+                        if failed.is_empty() {
+                            Level::Info
+                        } else {
+                            Level::Error
+                        },
+                        &format!(
+                            "backup: {} created ({}, {} target(s), failed: {}) reason {:?}",
+                            report.meta.id,
+                            size(report.meta.archive_size),
+                            report.targets.len(),
+                            if failed.is_empty() {
+                                "none".to_string()
+                            } else {
+                                failed.join(", ")
+                            },
+                            report.meta.reason
+                        ),
+                    );
                     if let Some(bad) = report.targets.iter().find(|t| !t.ok) {
                         bail!("target {} failed: {}", bad.target, bad.detail);
                     }
                     Ok(0)
                 }
                 Err(e) => {
+                    maintenance(config, Level::Error, &format!("backup failed: {e}"));
                     with_db(config, |c| {
                         let _ = engine::record_failure(c, &e);
                         let _ = engine::alert_owner(
@@ -347,6 +382,16 @@ pub fn run(
                     o.detail
                 );
             }
+            let bad = outcomes.iter().filter(|o| !o.ok).count();
+            maintenance(
+                config,
+                if bad == 0 { Level::Info } else { Level::Error },
+                &format!(
+                    "verify{}: {} checked, {bad} bad",
+                    if deep { " --deep" } else { "" },
+                    outcomes.len()
+                ),
+            );
             if let Some(bad) = outcomes.iter().find(|o| !o.ok) {
                 bail!("backup {} on {}: {}", bad.id, bad.target, bad.detail);
             }
@@ -357,6 +402,9 @@ pub fn run(
             yes,
             target_url,
             identity,
+            force,
+            files_to,
+            overwrite_files,
         } => {
             if !yes {
                 bail!(
@@ -365,8 +413,41 @@ pub fn run(
             }
             let keys = keys(&settings, &identity)?;
             let target = target_url.as_deref().map(engine::parse_target_url);
-            let report = engine::restore(&settings, &keys, &id, target, &progress)
-                .map_err(|e| anyhow!(e))?;
+            let options = engine::RestoreOptions {
+                force,
+                files: files_to.map(|dir| engine::FilesOut {
+                    dir,
+                    overwrite: overwrite_files,
+                }),
+            };
+            let report = engine::restore(&settings, &keys, &id, target, &options, &progress)
+                .map_err(|e| {
+                    maintenance(
+                        config,
+                        Level::Error,
+                        &format!("restore of {id} failed: {e}"),
+                    );
+                    anyhow!(e)
+                })?;
+            maintenance(
+                config,
+                Level::Info,
+                &format!(
+                    "restore: backup {id} restored in {:.1}s (safety snapshot {}, row counts {}{})",
+                    report.elapsed.as_secs_f64(),
+                    report.safety_snapshot.as_deref().unwrap_or("none"),
+                    if report.row_counts_match {
+                        "match"
+                    } else {
+                        "DIFFER"
+                    },
+                    if options.files.is_some() {
+                        ", configuration and logs extracted"
+                    } else {
+                        ""
+                    }
+                ),
+            );
             println!(
                 "backup {id} restored in {:.1}s",
                 report.elapsed.as_secs_f64()
@@ -390,6 +471,15 @@ pub fn run(
             with_db(config, |c| {
                 let _ = engine::record_drill(c, ok);
             });
+            maintenance(
+                config,
+                if ok { Level::Info } else { Level::Error },
+                &match &result {
+                    Ok(r) if r.ok => format!("drill: {id} passed ({} ms)", r.elapsed_ms),
+                    Ok(r) => format!("drill: {id} FAILED: {}", r.mismatches.join(", ")),
+                    Err(e) => format!("drill: {id} failed: {e}"),
+                },
+            );
             let report = result.map_err(|e| anyhow!("drill of {id} failed: {e}"))?;
             if !report.ok {
                 bail!(
@@ -405,6 +495,27 @@ pub fn run(
         }
         BackupCommand::Prune { dry_run } => {
             let outcomes = engine::prune(&settings, dry_run).map_err(|e| anyhow!(e))?;
+            if !dry_run {
+                let deleted: usize = outcomes.iter().map(|o| o.deleted.len()).sum();
+                let errors: Vec<String> = outcomes.iter().filter_map(|o| o.error.clone()).collect();
+                maintenance(
+                    config,
+                    if errors.is_empty() {
+                        Level::Info
+                    } else {
+                        Level::Error
+                    },
+                    &format!(
+                        "prune: {deleted} backup(s) deleted on {} target(s){}",
+                        outcomes.len(),
+                        if errors.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", errors: {}", errors.join("; "))
+                        }
+                    ),
+                );
+            }
             let mut failed = None;
             for o in &outcomes {
                 println!(

@@ -67,6 +67,31 @@ pub fn init_logging_console(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Creates `path` and its missing parents readable by the owner only (0700): the data
+/// directory holds keys and the database, the log and backup directories what customers did.
+/// An existing directory is left as it is.
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)
+}
+
+/// Creates `DATA_DIR`, `LOG_DIR` and the local backup directory when they do not exist yet
+/// (a first start with every secret in the environment has nothing else that would).
+pub fn prepare_dirs(config: &Config) -> anyhow::Result<()> {
+    for (name, dir) in [
+        ("DATA_DIR", &config.data_dir),
+        ("LOG_DIR", &config.log_dir),
+        ("BACKUP_LOCAL_DIR", &config.backup.local_dir),
+    ] {
+        create_private_dir(dir)
+            .with_context(|| format!("{name}: cannot create {}", dir.display()))?;
+    }
+    Ok(())
+}
+
 /// Every secret value in the configuration, so the log encoder can redact them.
 pub fn secrets_of(config: &Config) -> Vec<String> {
     let mut out = vec![config.telegram.bot_token.expose().clone()];
@@ -125,6 +150,13 @@ pub fn open_and_migrate(config: &Config, patience: Duration) -> anyhow::Result<(
                 for version in &applied {
                     log::info!(target: APP, "applied migration {version}");
                 }
+                if !applied.is_empty() {
+                    crate::maintenance_log::record(
+                        config,
+                        log::Level::Info,
+                        &format!("migration: applied {}", applied.join(", ")),
+                    );
+                }
                 return Ok((target, pool));
             }
             Err(e) if e.is_unavailable() && started.elapsed() < patience => {
@@ -176,7 +208,11 @@ fn snapshot_before_migrations(
     }
 }
 
-fn actor_settings(config: &Config, webhook_secret: Secret<String>) -> ActorSettings {
+fn actor_settings(
+    config: &Config,
+    webhook_secret: Secret<String>,
+    data_keys: &autoorder_schema::crypto::DataKeys,
+) -> ActorSettings {
     ActorSettings {
         store_name: config.store_name.clone(),
         timezone: config.timezone,
@@ -219,15 +255,19 @@ fn actor_settings(config: &Config, webhook_secret: Secret<String>) -> ActorSetti
             spam_max_actions: config.spam_max_actions as i32,
             spam_window: Duration::from_secs(u64::from(config.spam_window_seconds)),
         },
-        health: health_settings(config),
+        health: health_settings(config, data_keys),
         backup: Some(crate::backup_cli::backup_settings(config, None)),
     }
 }
 
 /// Health thresholds and owner-alert settings for HealthActor.
-fn health_settings(config: &Config) -> autoorder_actors::health::HealthSettings {
+fn health_settings(
+    config: &Config,
+    keys: &autoorder_schema::crypto::DataKeys,
+) -> autoorder_actors::health::HealthSettings {
     use autoorder_actors::health::checks::Thresholds;
-    use autoorder_actors::health::credentials::fingerprint;
+    let fingerprint =
+        |secret: &str| autoorder_actors::health::credentials::fingerprint(keys, secret);
     let h = &config.health;
     let mut credentials = vec![(
         "TELEGRAM_BOT_TOKEN".to_string(),
@@ -318,8 +358,38 @@ fn lock_single_instance(target: &DbTarget) -> anyhow::Result<Option<std::fs::Fil
     }
 }
 
+/// The first start after `autoorder backup restore` tells the owners which backup was
+/// restored and what (the restore leaves the text in the restored database); once.
+fn announce_restore(pool: &Pool) {
+    use autoorder_actors::backup::engine::RESTORE_NOTICE;
+    use autoorder_schema::queries::settings::{get_setting, set_setting};
+    let result = autoorder_schema::checkout(pool).and_then(|mut conn| {
+        autoorder_schema::write_tx(&mut conn, |c| {
+            let Some(text) = get_setting(c, RESTORE_NOTICE)?.filter(|t| !t.is_empty()) else {
+                return Ok(None);
+            };
+            autoorder_actors::health::alerts::enqueue_owner_notice(
+                c,
+                &format!("restore:{}", autoorder_schema::now_ms()),
+                &text,
+            )?;
+            set_setting(c, RESTORE_NOTICE, "")?;
+            Ok::<_, autoorder_schema::StoreError>(Some(text))
+        })
+    });
+    match result {
+        Ok(Some(text)) => {
+            log::info!(target: APP, "first start after a restore: owners told ({text})");
+            log::info!(target: MAINTENANCE, "first start after a restore: {text}");
+        }
+        Ok(None) => {}
+        Err(e) => log::warn!(target: APP, "cannot read the restore notice: {e}"),
+    }
+}
+
 /// `autoorder run`. Returns the process exit code.
 pub fn run(config: Config) -> anyhow::Result<i32> {
+    prepare_dirs(&config)?;
     let webhook_secret =
         ensure_webhook_secret(&config).context("preparing TELEGRAM_WEBHOOK_SECRET")?;
     logging::register_secrets([webhook_secret.expose().clone()]);
@@ -333,6 +403,7 @@ pub fn run(config: Config) -> anyhow::Result<i32> {
             log::info!(target: APP, "released {released} update claim(s) left by a previous process");
         }
     }
+    announce_restore(&pool);
     let listener = TcpListener::bind(config.http_addr)
         .with_context(|| format!("HTTP_ADDR: cannot listen on {}", config.http_addr))?;
     let local_addr = listener.local_addr()?;
@@ -381,7 +452,7 @@ async fn serve(
             },
         )
     };
-    let settings = Arc::new(actor_settings(&config, webhook_secret.clone()));
+    let settings = Arc::new(actor_settings(&config, webhook_secret.clone(), &data_keys));
     let sends =
         autoorder_actors::send::Sends::new(&settings.telegram, settings.send_rate, metrics.clone())
             .map_err(|e| anyhow::anyhow!("the Bot API client cannot be built: {e}"))?;

@@ -62,6 +62,19 @@ pub enum Command {
         #[arg(long, value_name = "KEY", env = "LEGACY_DATA_ENCRYPTION_KEY", hide_env_values = true, value_parser = secret)]
         legacy_key: Option<Secret<String>>,
     },
+    /// The go-live checklist, verified live: configuration, Telegram, owners, Pakasir, database,
+    /// keys, backups and drills, headroom, logs, clock. Exit 0 only when nothing fails.
+    Preflight {
+        /// Print JSON (`{"items":[{"name","status","detail","fix"}]}`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rotate DATA_ENCRYPTION_KEY: which key each stored value uses, and re-encrypting them
+    /// under the first key of the ring.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Probe the dependencies once; exit 0 ok, 1 degraded, 2 failing (for cron or a container
     /// HEALTHCHECK).
     Healthcheck {
@@ -76,6 +89,24 @@ pub enum Command {
 pub enum ConfigCommand {
     /// Validate the configuration, reporting every problem at once.
     Check,
+}
+
+/// `autoorder keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Count the stored encrypted values by the key that wrote them.
+    Status {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-encrypt every value under the first key of DATA_ENCRYPTION_KEY (resumable: run it
+    /// again after an interruption); afterwards the other keys can be removed.
+    Rotate {
+        /// Values read per transaction.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        batch: u32,
+    },
 }
 
 /// `autoorder broadcast …`
@@ -173,6 +204,16 @@ pub enum BackupCommand {
         target_url: Option<String>,
         #[arg(long, value_name = "FILE")]
         identity: Vec<PathBuf>,
+        /// Restore even while the PostgreSQL database is in use (a running bot's leases or
+        /// other connections).
+        #[arg(long)]
+        force: bool,
+        /// Also put the archive's configuration and logs back, under this directory.
+        #[arg(long, value_name = "DIR")]
+        files_to: Option<PathBuf>,
+        /// Replace files that already exist under --files-to (refused otherwise).
+        #[arg(long, requires = "files_to")]
+        overwrite_files: bool,
     },
     /// Restore into a scratch database and compare row counts with the metadata.
     Drill {

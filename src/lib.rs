@@ -9,8 +9,13 @@ pub mod broadcast_cli;
 pub mod catalog_cli;
 pub mod cli;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod healthcheck;
 pub mod http;
 pub mod legacy_import;
+pub mod keys_cli;
 pub mod logging;
+pub mod maintenance_log;
 pub mod owner_alert;
+pub mod preflight;

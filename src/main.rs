@@ -38,7 +38,8 @@ fn main() -> ExitCode {
             println!("  timezone:  {}", config.timezone);
             Ok(0)
         }
-        Command::Migrate => autoorder::boot::init_logging(&config, cli.log_config.as_deref())
+        Command::Migrate => autoorder::boot::prepare_dirs(&config)
+            .and_then(|()| autoorder::boot::init_logging(&config, cli.log_config.as_deref()))
             .and_then(|()| {
                 let (_, pool) =
                     autoorder::boot::open_and_migrate(&config, std::time::Duration::from_secs(30))?;
@@ -75,6 +76,25 @@ fn main() -> ExitCode {
             };
             autoorder::legacy_import::run(&config, &pool, &args)
         }),
+        Command::Preflight { json } => autoorder::boot::init_logging_console(&config).map(|()| {
+            let report = autoorder::preflight::run(&config);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
+            } else {
+                print!("{}", report.render());
+            }
+            report.exit_code()
+        }),
+        Command::Keys { command } => {
+            autoorder::boot::init_logging_console(&config).and_then(|()| {
+                let (_, pool) =
+                    autoorder::boot::open_and_migrate(&config, std::time::Duration::from_secs(30))?;
+                autoorder::keys_cli::run(&config, &pool, command)
+            })
+        }
         Command::Backup { command } => autoorder::boot::init_logging_console(&config)
             .and_then(|()| autoorder::backup_cli::run(&config, cli.config.as_deref(), command)),
         Command::Healthcheck { json } => tokio::runtime::Builder::new_current_thread()
@@ -93,7 +113,8 @@ fn main() -> ExitCode {
                 }
                 report.status.exit_code()
             }),
-        Command::Run => autoorder::boot::init_logging(&config, cli.log_config.as_deref())
+        Command::Run => autoorder::boot::prepare_dirs(&config)
+            .and_then(|()| autoorder::boot::init_logging(&config, cli.log_config.as_deref()))
             .and_then(|()| autoorder::boot::run(config)),
     };
     match code {

@@ -433,6 +433,7 @@ fn s3_bucket(name: &str) {
         region: "us-east-1".into(),
         access_key_id: "testing".to_string().into(),
         secret_access_key: "testing".to_string().into(),
+        timeout: S3Settings::DEFAULT_TIMEOUT,
     })
     .unwrap();
     client.create_bucket().unwrap();
@@ -518,4 +519,207 @@ fn s3_offsite_with_one_target_failing_sqlite() {
 #[test]
 fn s3_offsite_with_one_target_failing_postgres() {
     s3_offsite(Backend::Postgres);
+}
+
+/// Large archives go up in parts, listing follows every page, and a copy reads back intact
+/// (moto keeps S3's 5 MiB minimum part size, so the parts here are 5 MiB).
+#[test]
+fn s3_multipart_upload_streams_and_listing_follows_pages() {
+    use autoorder_actors::backup::s3::{S3Client, S3Settings};
+    use std::io::Read;
+    let bucket = format!("autoorder-multipart-{}", std::process::id());
+    s3_bucket(&bucket);
+    let client = S3Client::new(S3Settings {
+        endpoint: s3_endpoint(),
+        bucket: bucket.clone(),
+        prefix: "m/".into(),
+        region: "us-east-1".into(),
+        access_key_id: "testing".to_string().into(),
+        secret_access_key: "testing".to_string().into(),
+        timeout: S3Settings::DEFAULT_TIMEOUT,
+    })
+    .unwrap()
+    .with_limits(5 * 1024 * 1024, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.bin");
+    // 11 MiB of varied bytes: three parts, the last one short.
+    let data: Vec<u8> = (0..11 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&big, &data).unwrap();
+    client.put_file("big.bin", &big).unwrap();
+    let mut back = Vec::new();
+    client
+        .get("big.bin")
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap();
+    assert!(back == data, "the multipart copy differs");
+    for i in 0..4 {
+        client.put_bytes(&format!("small-{i}.json"), b"{}").unwrap();
+    }
+    let mut names: Vec<String> = client.list().unwrap().into_iter().map(|o| o.key).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "big.bin",
+            "small-0.json",
+            "small-1.json",
+            "small-2.json",
+            "small-3.json"
+        ],
+        "five objects over three pages of two"
+    );
+    let sizes = client.list().unwrap();
+    assert_eq!(
+        sizes.iter().find(|o| o.key == "big.bin").unwrap().size,
+        data.len() as u64
+    );
+    assert_eq!(client.get_small("none.json").unwrap(), None);
+    client.delete("big.bin").unwrap();
+    client.delete("big.bin").unwrap();
+    assert_eq!(client.list().unwrap().len(), 4);
+}
+
+/// An S3 endpoint that accepts connections and never answers costs a bounded time and is
+/// named in the failure; the local copy is still made.
+#[test]
+fn a_hung_s3_endpoint_times_out_and_the_local_backup_is_kept() {
+    let mut f = Fixture::new(Backend::Sqlite);
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", hung.local_addr().unwrap());
+    f.store.set("BACKUP_S3_ENDPOINT", &endpoint);
+    f.store.set("BACKUP_S3_BUCKET", "hung");
+    f.store.set("BACKUP_S3_ACCESS_KEY_ID", "testing");
+    f.store.set("BACKUP_S3_SECRET_ACCESS_KEY", "testing");
+    f.store.set("BACKUP_S3_TIMEOUT_SECONDS", "1");
+    let started = std::time::Instant::now();
+    let out = f.store.cli(&["backup", "create", "--offsite"]);
+    let took = started.elapsed();
+    let e = error_line(&out);
+    assert!(e.contains("s3://hung/") && e.contains("timed out"), "{e}");
+    assert!(took < std::time::Duration::from_secs(60), "{took:?}");
+    let id = text(&out.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    assert!(f.backups().join(format!("autoorder-{id}.json")).exists());
+}
+
+/// A restore over a PostgreSQL database a running bot uses is refused; spelled differently,
+/// the configured database still gets its safety snapshot; configuration and logs come back
+/// into a chosen directory but never over existing files unasked; the first start afterwards
+/// tells the owners; every step is in the maintenance log.
+#[test]
+fn restore_safety_on_postgresql() {
+    let f = Fixture::new(Backend::Postgres);
+    let id = f.create();
+    let bot = f.store.start();
+    let e = error_line(&f.store.cli(&["backup", "restore", &id, "--yes"]));
+    assert!(e.contains("in use") && e.contains("--force"), "{e}");
+    drop(bot);
+
+    let configured = f
+        .store
+        .env
+        .iter()
+        .find(|(k, _)| k == "DATABASE_URL")
+        .unwrap()
+        .1
+        .clone();
+    let respelled = configured
+        .replacen("postgres://", "postgresql://", 1)
+        .replace("127.0.0.1", "LOCALHOST");
+    assert_ne!(respelled, configured);
+    let files = f.store.dir.path().join("restored-files");
+    let out = f.store.cli(&[
+        "backup",
+        "restore",
+        &id,
+        "--yes",
+        "--force",
+        "--target-url",
+        &respelled,
+        "--files-to",
+        files.to_str().unwrap(),
+    ]);
+    let stdout = ok(&out, "restore");
+    assert!(
+        stdout.contains("safety snapshot of the previous database"),
+        "{stdout}"
+    );
+    assert!(files.join("config").is_dir(), "configuration extracted");
+    // Again into the same directory: refused before anything is written.
+    let again = f.store.cli(&[
+        "backup",
+        "restore",
+        &id,
+        "--yes",
+        "--force",
+        "--files-to",
+        files.to_str().unwrap(),
+    ]);
+    let e = error_line(&again);
+    assert!(
+        e.contains("already exist") && e.contains("--overwrite-files"),
+        "{e}"
+    );
+
+    let maintenance = support::read_all(&f.store.log_dir().join("maintenance"));
+    assert!(
+        maintenance.contains(&format!("backup: {id} created")),
+        "{maintenance}"
+    );
+    assert!(
+        maintenance.contains(&format!("restore: backup {id} restored")),
+        "{maintenance}"
+    );
+    assert!(
+        maintenance.contains("restore of") && maintenance.contains("failed"),
+        "{maintenance}"
+    );
+
+    // The first start on the restored database tells the owner, once.
+    let bot = f.store.start();
+    let told = support::eventually(std::time::Duration::from_secs(30), || {
+        f._telegram
+            .calls_to("sendMessage")
+            .iter()
+            .any(|c| c.param_i64("chat_id") == Some(9001) && support::text_of(c).contains(&id))
+    });
+    assert!(told, "owner not told of the restore");
+    drop(bot);
+}
+
+/// The PostgreSQL restore streams the archive into `pg_restore`: an archive damaged near its
+/// end is found only after most of the dump went through, and still nothing is committed
+/// (the dump's end is held back until every checksum matched).
+#[test]
+fn a_restore_from_an_archive_damaged_at_its_end_changes_nothing() {
+    let f = Fixture::new(Backend::Postgres);
+    let id = f.create();
+    let stock = f.store.count("stock_items");
+    assert!(stock > 0);
+    autoorder_schema::testing::execute(&f.store.pool(), "DELETE FROM stock_items").unwrap();
+    let archive = f.archive(&id);
+    let len = std::fs::metadata(&archive).unwrap().len();
+    for at in [len - 20, len / 2] {
+        let pristine = std::fs::read(&archive).unwrap();
+        flip(&archive, at);
+        let e = error_line(&f.store.cli(&["backup", "restore", &id, "--yes", "--force"]));
+        assert!(e.contains("nothing was changed"), "at {at}: {e}");
+        assert_eq!(
+            f.store.count("stock_items"),
+            0,
+            "at {at}: the restore committed"
+        );
+        std::fs::write(&archive, pristine).unwrap();
+    }
+    ok(
+        &f.store.cli(&["backup", "restore", &id, "--yes", "--force"]),
+        "restore",
+    );
+    assert_eq!(f.store.count("stock_items"), stock);
 }

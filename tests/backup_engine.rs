@@ -190,6 +190,7 @@ fn settings(db: &TestDatabase, dir: &Path) -> BackupSettings {
         time: chrono::NaiveTime::from_hms_opt(2, 0, 0).unwrap(),
         automatic_offsite: false,
         zstd_level: 3,
+        drill_days: 30,
     }
 }
 
@@ -250,4 +251,79 @@ autoorder_schema::both_backends! {
     assert!(verified.iter().all(|v| v.ok), "{verified:?}");
     let _ = backend == Backend::Sqlite;
 }
+}
+
+#[test]
+fn database_urls_are_compared_after_normalizing() {
+    use engine::same_database;
+    let pg = |u: &str| DbTarget::Postgres(u.to_string());
+    assert!(same_database(
+        &pg("postgres://shop:secret@db.example.com/store"),
+        &pg("postgresql://shop@DB.example.com:5432/store?sslmode=require"),
+    ));
+    assert!(same_database(
+        &pg("postgres://shop@127.0.0.1/store"),
+        &pg("postgres://shop@localhost:5432/store"),
+    ));
+    assert!(!same_database(
+        &pg("postgres://shop@localhost/store"),
+        &pg("postgres://shop@localhost/other")
+    ));
+    assert!(!same_database(
+        &pg("postgres://shop@localhost:5433/store"),
+        &pg("postgres://shop@localhost/store")
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    let a = DbTarget::Sqlite(dir.path().join("data/autoorder.db"));
+    let b = DbTarget::Sqlite(dir.path().join("data/../data/./autoorder.db"));
+    assert!(same_database(&a, &b));
+    assert!(!same_database(
+        &a,
+        &DbTarget::Sqlite(dir.path().join("other.db"))
+    ));
+}
+
+#[test]
+fn the_periodic_drill_runs_when_due_and_reminds_when_the_bot_cannot_decrypt() {
+    use autoorder_actors::backup::maybe_drill;
+    use autoorder_schema::queries::settings::get_setting;
+    let (db, pool) = TestDatabase::migrated(Backend::Sqlite);
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = settings(&db, dir.path());
+    let made = engine::create(&settings, &CreateOptions::default(), &NoProgress).unwrap();
+    let mut conn = autoorder_schema::checkout(&pool).unwrap();
+    let now = autoorder_schema::now_ms();
+    maybe_drill(&mut conn, &settings, &made.meta.id, now);
+    let at = get_setting(&mut conn, engine::keys::LAST_DRILL_AT)
+        .unwrap()
+        .expect("drilled");
+    assert_eq!(
+        get_setting(&mut conn, engine::keys::LAST_DRILL_OK)
+            .unwrap()
+            .as_deref(),
+        Some("1")
+    );
+    // Not due again within the period.
+    maybe_drill(&mut conn, &settings, &made.meta.id, now + 1000);
+    assert_eq!(
+        get_setting(&mut conn, engine::keys::LAST_DRILL_AT).unwrap(),
+        Some(at)
+    );
+
+    // Public-key backups: the bot cannot drill, the owners are reminded once per period.
+    settings.key = Some(KeyMode::Recipients(vec!["age1example".into()]));
+    let later = now + 31 * 24 * 3600 * 1000;
+    let reminders = |conn: &mut autoorder_schema::DbConnection| {
+        autoorder_schema::migrations::row_counts(conn)
+            .unwrap()
+            .into_iter()
+            .find(|(t, _)| t == "jobs")
+            .unwrap()
+            .1
+    };
+    let before = reminders(&mut conn);
+    maybe_drill(&mut conn, &settings, &made.meta.id, later);
+    maybe_drill(&mut conn, &settings, &made.meta.id, later + 1000);
+    assert_eq!(reminders(&mut conn), before + 1, "one reminder");
 }

@@ -102,3 +102,83 @@ fn version_is_printed() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
 }
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conf/catalog.example.toml");
+const NEW_KEY_HEX: &str = "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3b4a5968778695a4b3c2d1e0f";
+
+fn stdout_of(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed ({:?}):\n{}\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The README's "Rotating keys" procedure, end to end: new key first, `keys status`,
+/// `keys rotate`, old key removed, everything still readable and the step in the
+/// maintenance log.
+#[test]
+fn keys_status_rotate_and_the_old_key_removed() {
+    let telegram = TelegramDouble::start();
+    let mut store = Store::new(Backend::Sqlite, &telegram);
+    stdout_of(&store.cli(&["catalog", "import", EXAMPLE]));
+    let status = stdout_of(&store.cli(&["keys", "status"]));
+    assert!(status.contains("t1 (current)"), "{status}");
+    assert!(status.contains("older keys can be removed"), "{status}");
+
+    let old = format!("t1:{}", support::DATA_KEY_HEX);
+    store.set("DATA_ENCRYPTION_KEY", &format!("t2:{NEW_KEY_HEX},{old}"));
+    let status = stdout_of(&store.cli(&["keys", "status"]));
+    assert!(status.contains("t1 (to rotate)"), "{status}");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout_of(&store.cli(&["keys", "status", "--json"]))).unwrap();
+    assert_eq!(json["current"], "t2");
+    assert!(json["to_rotate"].as_u64().unwrap() >= 15, "{json}");
+
+    let rotated = stdout_of(&store.cli(&["keys", "rotate", "--batch", "4"]));
+    assert!(rotated.contains("to key t2"), "{rotated}");
+    let again = stdout_of(&store.cli(&["keys", "rotate"]));
+    assert!(again.contains("nothing to rotate"), "{again}");
+
+    store.set("DATA_ENCRYPTION_KEY", &format!("t2:{NEW_KEY_HEX}"));
+    let status = stdout_of(&store.cli(&["keys", "status"]));
+    assert!(!status.contains("t1"), "{status}");
+    let export = stdout_of(&store.cli(&["catalog", "export", "--include-stock"]));
+    assert!(export.contains("stock = ["), "{export}");
+    // A stock line of the example is still refused as a duplicate under the new key alone.
+    let dup = store.cli(&["catalog", "import", EXAMPLE]);
+    assert!(!dup.status.success());
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("duplicate stock item"));
+
+    let maintenance = support::read_all(&store.log_dir().join("maintenance"));
+    assert!(maintenance.contains("key rotation:"), "{maintenance}");
+    assert!(!maintenance.contains(NEW_KEY_HEX) && !maintenance.contains(support::DATA_KEY_HEX));
+}
+
+/// With every secret in the environment nothing else creates DATA_DIR: `run` does, with the
+/// log and backup directories, readable by the owner only.
+#[test]
+fn missing_data_log_and_backup_directories_are_created_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let telegram = TelegramDouble::start();
+    let mut store = Store::new(Backend::Sqlite, &telegram);
+    let fresh = store.dir.path().join("fresh/nested");
+    store.env.retain(|(k, _)| k != "DATABASE_URL");
+    for (var, dir) in [
+        ("DATA_DIR", "data"),
+        ("LOG_DIR", "logs"),
+        ("BACKUP_LOCAL_DIR", "backups"),
+    ] {
+        store.set(var, fresh.join(dir).to_str().unwrap());
+    }
+    let bot = store.start();
+    drop(bot);
+    for dir in ["data", "logs", "backups"] {
+        let meta = std::fs::metadata(fresh.join(dir)).unwrap_or_else(|e| panic!("{dir}: {e}"));
+        assert_eq!(meta.permissions().mode() & 0o777, 0o700, "{dir}");
+    }
+    assert!(fresh.join("data/autoorder.db").exists());
+}

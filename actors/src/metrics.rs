@@ -2,6 +2,9 @@
 //!
 //! Counters that code increments live in [`Metrics`]; values that already exist elsewhere
 //! (actor states, pool usage) are read at scrape time by collectors, so they can never drift.
+//!
+//! Every name here is written **without** the `autoorder_` prefix: the registry adds it once,
+//! to registered metrics and to collectors' descriptors alike ([`PREFIX`]).
 
 use std::sync::Arc;
 
@@ -15,6 +18,9 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry as PromRegistry;
 
 use crate::supervisor::{ChildStatus, Registry};
+
+/// The one prefix of every exported name (`autoorder_…`), added by the registry.
+pub const PREFIX: &str = "autoorder";
 
 /// Labels of an HTTP request.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -119,7 +125,7 @@ impl Metrics {
         tree: Registry,
         pool: autoorder_schema::Pool,
     ) -> PromRegistry {
-        let mut r = PromRegistry::with_prefix("autoorder");
+        let mut r = PromRegistry::with_prefix(PREFIX);
         r.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -203,7 +209,7 @@ impl Collector for ActorTreeCollector {
         let children = self.tree.snapshot();
         {
             let mut m = encoder.encode_descriptor(
-                "autoorder_actor_restarts",
+                "actor_restarts",
                 "Restarts of each supervised actor since the process started",
                 None,
                 MetricType::Counter,
@@ -214,7 +220,7 @@ impl Collector for ActorTreeCollector {
             }
         }
         let mut m = encoder.encode_descriptor(
-            "autoorder_actor_state",
+            "actor_state",
             "1 for the current state of each supervised actor",
             None,
             MetricType::Gauge,
@@ -246,16 +252,16 @@ impl Collector for PoolCollector {
         let max = self.pool.max_size();
         for (name, help, value) in [
             (
-                "autoorder_db_pool_connections",
+                "db_pool_connections",
                 "Open database connections",
                 state.connections,
             ),
             (
-                "autoorder_db_pool_idle",
+                "db_pool_idle",
                 "Idle database connections",
                 state.idle_connections,
             ),
-            ("autoorder_db_pool_max", "Maximum database connections", max),
+            ("db_pool_max", "Maximum database connections", max),
         ] {
             let m = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
             ConstGauge::new(i64::from(value)).encode(m)?;
@@ -286,7 +292,7 @@ impl Collector for JobsCollector {
         let lag = oldest_due_age_ms(&mut conn).unwrap_or(0);
         {
             let mut m = encoder.encode_descriptor(
-                "autoorder_jobs",
+                "jobs",
                 "Jobs by kind and state",
                 None,
                 MetricType::Gauge,
@@ -303,7 +309,7 @@ impl Collector for JobsCollector {
                 .map(|(_, _, n)| n)
                 .sum();
             let m = encoder.encode_descriptor(
-                "autoorder_jobs_dead",
+                "jobs_dead",
                 "Jobs that ran out of attempts",
                 None,
                 MetricType::Gauge,
@@ -311,7 +317,7 @@ impl Collector for JobsCollector {
             ConstGauge::new(dead).encode(m)?;
         }
         let m = encoder.encode_descriptor(
-            "autoorder_queue_lag_seconds",
+            "queue_lag_seconds",
             "Age of the oldest due job still waiting",
             None,
             MetricType::Gauge,
@@ -371,7 +377,7 @@ impl Collector for HealthCollector {
         };
         {
             let mut m = encoder.encode_descriptor(
-                "autoorder_health_check",
+                "health_check",
                 "Last health run per check: 0 ok, 1 degraded, 2 failing",
                 None,
                 MetricType::Gauge,
@@ -383,7 +389,7 @@ impl Collector for HealthCollector {
         }
         {
             let m = encoder.encode_descriptor(
-                "autoorder_health_status",
+                "health_status",
                 "Worst status of the last health run: 0 ok, 1 degraded, 2 failing",
                 None,
                 MetricType::Gauge,
@@ -392,7 +398,7 @@ impl Collector for HealthCollector {
         }
         {
             let m = encoder.encode_descriptor(
-                "autoorder_health_last_run_timestamp_seconds",
+                "health_last_run_timestamp_seconds",
                 "When the last health run finished",
                 None,
                 MetricType::Gauge,
@@ -401,7 +407,7 @@ impl Collector for HealthCollector {
         }
         {
             let m = encoder.encode_descriptor(
-                "autoorder_health_leader",
+                "health_leader",
                 "1 when this replica holds the health-leader lease (it alone alerts owners)",
                 None,
                 MetricType::Gauge,
@@ -410,22 +416,22 @@ impl Collector for HealthCollector {
         }
         for (name, help, value) in [
             (
-                "autoorder_disk_used_ratio",
+                "disk_used_ratio",
                 "Used fraction of the filesystem holding DATA_DIR",
                 snap.disk_used_ratio,
             ),
             (
-                "autoorder_memory_used_ratio",
+                "memory_used_ratio",
                 "Used fraction of the memory limit (the container's when set)",
                 snap.memory_used_ratio,
             ),
             (
-                "autoorder_cpu_busy_ratio",
+                "cpu_busy_ratio",
                 "Busy fraction of the CPU available to the process",
                 snap.cpu_percent.map(|p| p / 100.0),
             ),
             (
-                "autoorder_backup_last_success_timestamp_seconds",
+                "backup_last_success_timestamp_seconds",
                 "When the last backup succeeded",
                 snap.backup_last_success_at.map(|ms| ms as f64 / 1000.0),
             ),

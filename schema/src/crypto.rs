@@ -5,8 +5,9 @@
 //!
 //! * **Rotation.** Every value carries the id of the key that wrote it, and a [`DataKeys`] ring
 //!   holds the current key (which encrypts) plus old keys (which still decrypt). Rotating is:
-//!   put the new key first, [`DataKeys::reencrypt`] every value whose [`DataKeys::key_id_of`] is
-//!   not [`DataKeys::current_id`], then drop the old key.
+//!   put the new key first, re-encrypt every value whose [`DataKeys::key_id_of`] is not
+//!   [`DataKeys::current_id`] (`autoorder keys rotate`, [`crate::queries::keys`]), then drop
+//!   the old key.
 //! * **Row binding.** The caller passes the row identity (`b"stock_items:42"`) as associated
 //!   data, so a ciphertext copied into another row — by a bug or by someone with database
 //!   access — fails to decrypt instead of handing out another customer's goods.
@@ -45,6 +46,8 @@ const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
 /// BLAKE3 key-derivation context for [`DataKeys::content_hash`]. Changing it changes every hash.
 const CONTENT_HASH_CONTEXT: &str = "autoorder 2026 content hash";
+/// BLAKE3 key-derivation context for [`DataKeys::fingerprint`].
+const FINGERPRINT_CONTEXT: &str = "autoorder 2026 credential fingerprint";
 
 /// Why a key ring could not be built or a value could not be decrypted.
 ///
@@ -283,21 +286,47 @@ impl DataKeys {
             .map_err(|_| CryptoError::Malformed("plaintext is not UTF-8"))
     }
 
-    /// Keyed BLAKE3 hash of `content`, as 64 lowercase hex characters, for finding duplicate
-    /// stock items without decrypting them.
+    /// Keyed BLAKE3 hash of `content` under the current key, as 64 lowercase hex characters:
+    /// what a new stock item stores, for finding duplicates without decrypting.
     ///
-    /// The hash key is `blake3::derive_key("autoorder 2026 content hash", current key)`, so equal
+    /// The hash key is `blake3::derive_key("autoorder 2026 content hash", key)`, so equal
     /// contents give equal hashes, and without the key the hash reveals nothing (not even to a
-    /// dictionary of likely voucher codes).
-    ///
-    /// **Rotating keys changes hashes**: only the current key is used, so duplicate checks
-    /// compare against hashes written under the current key. When rotating, recompute stored
-    /// hashes together with [`DataKeys::reencrypt`], or a duplicate of an item still hashed under
-    /// the old key will not be detected.
+    /// dictionary of likely voucher codes). A stored hash is keyed by the key that encrypted
+    /// its item, so after a key change items hashed under older keys are only found through
+    /// [`DataKeys::content_hashes`] — duplicate checks use that; `autoorder keys rotate`
+    /// re-hashes items together with re-encrypting them.
     pub fn content_hash(&self, content: &[u8]) -> String {
         blake3::keyed_hash(self.current().hash_key.expose(), content)
             .to_hex()
             .to_string()
+    }
+
+    /// [`DataKeys::content_hash`] of `content` under every key of the ring, the current key's
+    /// first: what a duplicate check compares stored hashes with, so an item stored before a
+    /// key change (and not yet rotated) is still found.
+    pub fn content_hashes(&self, content: &[u8]) -> Vec<String> {
+        self.keys
+            .iter()
+            .map(|k| {
+                blake3::keyed_hash(k.hash_key.expose(), content)
+                    .to_hex()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    /// A short keyed fingerprint of another secret (a token, a passphrase), to notice that it
+    /// changed without storing anything that could be attacked offline: an unkeyed hash of a
+    /// passphrase in the database can be brute-forced by whoever reads the database, this
+    /// one only by whoever also holds the current data key. It changes when the data key does.
+    pub fn fingerprint(&self, secret: &[u8]) -> String {
+        let key = blake3::derive_key(FINGERPRINT_CONTEXT, self.current().key.expose());
+        blake3::keyed_hash(&key, secret).to_hex()[..16].to_string()
+    }
+
+    /// The ids of the ring, the current (encrypting) key first.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|k| k.id.as_str())
     }
 
     /// The id of the key a blob was written with, read without decrypting — to find values still

@@ -464,8 +464,10 @@ impl<'a> Checker<'a> {
             monthly: self.count("BACKUP_KEEP_MONTHLY", 6, 0, 10_000),
             min: self.count("BACKUP_KEEP_MIN", 3, 0, 10_000),
         };
+        let drill_days = self.count("BACKUP_DRILL_DAYS", 30, 0, 3650);
         BackupConfig {
             keep,
+            drill_days,
             enabled,
             time,
             local_dir,
@@ -544,6 +546,12 @@ impl<'a> Checker<'a> {
                 .then(|| Secret::new(value.to_string()))
         });
 
+        let timeout = Duration::from_secs(u64::from(self.count(
+            "BACKUP_S3_TIMEOUT_SECONDS",
+            30,
+            1,
+            3600,
+        )));
         let set: Vec<&str> = S3_ALL
             .into_iter()
             .filter(|name| self.raw(name).is_some())
@@ -568,6 +576,7 @@ impl<'a> Checker<'a> {
             region,
             access_key_id: access_key_id?,
             secret_access_key: secret_access_key?,
+            timeout,
         })
     }
 

@@ -105,6 +105,8 @@ pub struct S3Config {
     pub region: String,
     pub access_key_id: Secret<String>,
     pub secret_access_key: Secret<String>,
+    /// `BACKUP_S3_TIMEOUT_SECONDS` (default 30): how long one S3 call may wait for an answer.
+    pub timeout: Duration,
 }
 
 /// Backup settings (old names kept working).
@@ -128,6 +130,10 @@ pub struct BackupConfig {
     pub s3: Option<S3Config>,
     /// `BACKUP_KEEP_*`: the retention policy of `autoorder backup prune`.
     pub keep: BackupKeep,
+    /// `BACKUP_DRILL_DAYS` (default 30): a restore drill is due when the last one is older
+    /// (scheduled when the bot holds a decryption key, else owners are reminded); 0 turns
+    /// drills and their reminder off.
+    pub drill_days: u32,
 }
 
 /// Retention counts (`BACKUP_KEEP_LAST`/`_DAILY`/`_WEEKLY`/`_MONTHLY`/`_MIN`).

@@ -200,7 +200,13 @@ pub fn check_stream(mut r: impl std::io::Read, meta: &Metadata) -> Result<(), St
         }
         h.update(&buf[..n]);
     }
-    let (whole, segments, len) = h.finish();
+    judge(meta, h)
+}
+
+/// Compares what a [`StreamHasher`] saw of a whole archive with the metadata: size, BLAKE3,
+/// and which 16 MiB segment differs.
+pub fn judge(meta: &Metadata, hasher: StreamHasher) -> Result<(), String> {
+    let (whole, segments, len) = hasher.finish();
     if len != meta.archive_size {
         return Err(format!(
             "archive is {len} bytes, metadata says {} ({})",

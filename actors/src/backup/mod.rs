@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use actix::prelude::*;
 
-use crate::log_targets::BACKUP;
+use autoorder_schema::DbConnection;
+
+use crate::log_targets::{BACKUP, MAINTENANCE};
 use crate::services::Services;
 use crate::supervisor::Shutdown;
 
@@ -152,6 +154,14 @@ pub fn run_and_report(
                 report.meta.archive_size,
                 report.elapsed.as_secs_f64()
             );
+            log::info!(
+                target: MAINTENANCE,
+                "backup: {} created ({} bytes, {:.1}s, reason {reason:?}, offsite failures: {}); prune: {pruned} deleted",
+                report.meta.id,
+                report.meta.archive_size,
+                report.elapsed.as_secs_f64(),
+                if failed.is_empty() { "none".to_string() } else { failed.join("; ") }
+            );
             let mut text = format!(
                 "✅ Backup {} selesai: {:.1} MB, {} tabel, {:.0} detik.",
                 report.meta.id,
@@ -169,14 +179,99 @@ pub fn run_and_report(
                 let _ = engine::record_failure(&mut conn, &failed.join("; "));
             }
             let _ = engine::alert_owner(&mut conn, &format!("backup:{}", report.meta.id), &text);
+            maybe_drill(
+                &mut conn,
+                settings,
+                &report.meta.id,
+                autoorder_schema::now_ms(),
+            );
         }
         Err(e) => {
             log::error!(target: BACKUP, "backup failed: {e}");
+            log::error!(target: MAINTENANCE, "backup failed: {e}");
             let _ = engine::record_failure(&mut conn, &e);
             let _ = engine::alert_owner(
                 &mut conn,
                 &format!("backup-failed:{}", autoorder_schema::now_ms()),
                 &format!("❌ Backup gagal: {e}"),
+            );
+        }
+    }
+}
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+/// When owners were last reminded to run a drill the bot cannot run itself.
+const DRILL_REMINDED_AT: &str = "backup.drill_reminded_at";
+
+/// The periodic restore drill (`BACKUP_DRILL_DAYS`), after a backup: when the last drill is
+/// older than the period, the bot drills the backup it just made if it can open it (a
+/// passphrase); with public-key backups it cannot, so owners are reminded to run one with
+/// their identity, once per period. Blocking.
+pub fn maybe_drill(conn: &mut DbConnection, settings: &BackupSettings, id: &str, now: i64) {
+    use autoorder_schema::queries::settings as kv;
+    if settings.drill_days == 0 {
+        return;
+    }
+    let period = i64::from(settings.drill_days) * DAY_MS;
+    let at = |conn: &mut DbConnection, key: &str| {
+        kv::get_setting(conn, key)
+            .ok()
+            .flatten()
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    if now - at(conn, engine::keys::LAST_DRILL_AT) < period {
+        return;
+    }
+    match &settings.key {
+        Some(KeyMode::Passphrase(passphrase)) => {
+            let keys = Keys {
+                passphrase: Some(passphrase.clone()),
+                identities: Vec::new(),
+            };
+            let result = engine::drill(settings, &keys, id, &engine::NoProgress);
+            let ok = matches!(&result, Ok(r) if r.ok);
+            let _ = engine::record_drill(conn, ok);
+            match result {
+                Ok(r) if r.ok => {
+                    log::info!(target: MAINTENANCE, "drill: {id} passed ({} ms, scheduled)", r.elapsed_ms)
+                }
+                Ok(r) => {
+                    log::error!(target: MAINTENANCE, "drill: {id} FAILED: {}", r.mismatches.join(", "));
+                    let _ = engine::alert_owner(
+                        conn,
+                        &format!("drill-failed:{id}"),
+                        &format!(
+                            "❌ Latihan pemulihan backup {id} GAGAL: {}",
+                            r.mismatches.join(", ")
+                        ),
+                    );
+                }
+                Err(e) => {
+                    log::error!(target: MAINTENANCE, "drill: {id} failed: {e}");
+                    let _ = engine::alert_owner(
+                        conn,
+                        &format!("drill-failed:{id}"),
+                        &format!("❌ Latihan pemulihan backup {id} gagal: {e}"),
+                    );
+                }
+            }
+        }
+        _ => {
+            if now - at(conn, DRILL_REMINDED_AT) < period {
+                return;
+            }
+            let _ = kv::set_setting(conn, DRILL_REMINDED_AT, &now.to_string());
+            log::info!(target: MAINTENANCE, "drill: due; owners reminded (the bot holds no backup identity)");
+            let _ = engine::alert_owner(
+                conn,
+                &format!("drill-reminder:{now}"),
+                &format!(
+                    "🧪 Latihan pemulihan terakhir lebih dari {} hari lalu. Bot tidak memegang kunci \
+                     privat backup: jalankan `autoorder backup drill {id} --identity FILE` di mesin \
+                     yang memegangnya.",
+                    settings.drill_days
+                ),
             );
         }
     }

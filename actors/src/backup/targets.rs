@@ -118,12 +118,13 @@ impl Target {
                 }
             }
             Target::S3(c) => {
-                for obj in c.list()? {
+                for obj in c.list().map_err(|e| e.to_string())? {
                     if let Some(id) = Metadata::id_of_file_name(&obj.key) {
-                        let meta = c.get(&obj.key).and_then(|r| {
-                            let bytes = r.bytes().map_err(|e| e.to_string())?;
-                            Metadata::from_json(&bytes)
-                        });
+                        let meta = match c.get_small(&obj.key) {
+                            Ok(Some(bytes)) => Metadata::from_json(&bytes),
+                            Ok(None) => Err("deleted while listing".to_string()),
+                            Err(e) => Err(e.to_string()),
+                        };
                         let l = slot(&mut by_id, id);
                         l.meta = Some(meta);
                     } else if let Some(id) = Metadata::id_of_archive_name(&obj.key) {
@@ -150,14 +151,10 @@ impl Target {
                     Err(e) => Err(format!("reading {}: {e}", path.join(&name).display())),
                 }
             }
-            Target::S3(c) => {
-                let names = c.list()?;
-                if !names.iter().any(|o| o.key == name) {
-                    return Ok(None);
-                }
-                let bytes = c.get(&name)?.bytes().map_err(|e| e.to_string())?;
-                Metadata::from_json(&bytes).map(Some)
-            }
+            Target::S3(c) => match c.get_small(&name).map_err(|e| e.to_string())? {
+                Some(bytes) => Metadata::from_json(&bytes).map(Some),
+                None => Ok(None),
+            },
         }
     }
 
@@ -170,7 +167,7 @@ impl Target {
                 let f = std::fs::File::open(&p).map_err(|e| format!("{}: {e}", p.display()))?;
                 Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, f)))
             }
-            Target::S3(c) => Ok(Box::new(c.get(&name)?)),
+            Target::S3(c) => Ok(Box::new(c.get(&name).map_err(|e| e.to_string())?)),
         }
     }
 
@@ -212,18 +209,17 @@ impl Target {
                 Ok(())
             }
             Target::S3(c) => {
-                let len = std::fs::metadata(archive).map_err(|e| e.to_string())?.len();
-                let f = std::fs::File::open(archive).map_err(|e| e.to_string())?;
                 let result = c
-                    .put(&archive_name, f, len)
+                    .put_file(&archive_name, archive)
+                    .map_err(|e| e.to_string())
                     .and_then(|()| {
-                        check_stream(c.get(&archive_name)?, meta)
+                        let copy = c.get(&archive_name).map_err(|e| e.to_string())?;
+                        check_stream(copy, meta)
                             .map_err(|e| format!("the uploaded copy is bad: {e}"))
                     })
                     .and_then(|()| {
-                        let json = meta.to_json();
-                        let len = json.len() as u64;
-                        c.put(&meta_name, std::io::Cursor::new(json), len)
+                        c.put_bytes(&meta_name, &meta.to_json())
+                            .map_err(|e| e.to_string())
                     });
                 if result.is_err() {
                     let _ = c.delete(&archive_name);
@@ -243,7 +239,7 @@ impl Target {
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(format!("deleting {}: {e}", path.join(&name).display())),
                 },
-                Target::S3(c) => c.delete(&name)?,
+                Target::S3(c) => c.delete(&name).map_err(|e| e.to_string())?,
             }
         }
         Ok(())

@@ -36,9 +36,11 @@
 //! longer decrypts. Whoever delivers stock decrypts with the same [`stock_aad`].
 //! `content_hash` is [`DataKeys::content_hash`] of the content, which the
 //! `UNIQUE (product_id, content_hash)` index uses to reject duplicates without decrypting.
-//! Because the hash is part of the associated data, a key rotation that recomputes a stored
-//! hash must re-encrypt the item in the same step: decrypt with the old hash's [`stock_aad`],
-//! encrypt with the new one.
+//! The hash is keyed by the key that encrypted the item, so the duplicate check looks for the
+//! hash under *every* key of the ring ([`DataKeys::content_hashes`]): an item stored before a
+//! key change is still a duplicate. Because the hash is part of the associated data, key
+//! rotation ([`super::keys`]) recomputes a stored hash and re-encrypts the item in one step:
+//! decrypt with the old hash's [`stock_aad`], encrypt with the new one.
 //!
 //! # Export
 //!
@@ -460,9 +462,20 @@ pub fn store_problems(
     })
 }
 
-/// The keyed hash of every stock entry, per product. Pure work: done before taking the write
+/// The keyed hashes of one stock entry under every key of the ring, the current key's first:
+/// the first is stored with a new item, all of them find an item already stored under any key
+/// (one hashed before a key change and not yet rotated).
+struct StockHashes(Vec<String>);
+
+impl StockHashes {
+    fn current(&self) -> &str {
+        &self.0[0]
+    }
+}
+
+/// The keyed hashes of every stock entry, per product. Pure work: done before taking the write
 /// lock.
-fn hash_stock(keys: &DataKeys, catalog: &CatalogFile) -> Vec<Vec<String>> {
+fn hash_stock(keys: &DataKeys, catalog: &CatalogFile) -> Vec<Vec<StockHashes>> {
     catalog
         .products
         .iter()
@@ -470,7 +483,7 @@ fn hash_stock(keys: &DataKeys, catalog: &CatalogFile) -> Vec<Vec<String>> {
             product
                 .stock
                 .iter()
-                .map(|item| keys.content_hash(item.content.as_bytes()))
+                .map(|item| StockHashes(keys.content_hashes(item.content.as_bytes())))
                 .collect()
         })
         .collect()
@@ -502,7 +515,7 @@ struct StoreView {
 fn check_against_store(
     conn: &mut DbConnection,
     catalog: &CatalogFile,
-    hashes: &[Vec<String>],
+    hashes: &[Vec<StockHashes>],
     problems: &mut Problems,
 ) -> Result<StoreView, DieselError> {
     let categories: Vec<(i64, String, i32)> = c::table
@@ -585,8 +598,13 @@ fn check_against_store(
         let Some(known) = products.get(&product.code) else {
             continue;
         };
+        // Every key's hash of every entry: an item stored under an older key is found too.
+        let every: Vec<&str> = product_hashes
+            .iter()
+            .flat_map(|h| h.0.iter().map(String::as_str))
+            .collect();
         let mut found: HashMap<String, (i64, String)> = HashMap::new();
-        for chunk in product_hashes.chunks(CHUNK) {
+        for chunk in every.chunks(CHUNK) {
             let rows: Vec<(String, i64, String)> = s::table
                 .filter(s::product_id.eq(known.id))
                 .filter(s::content_hash.eq_any(chunk))
@@ -596,11 +614,11 @@ fn check_against_store(
         }
         // A repeat within the file is reported as such; report the stored one once.
         let mut seen: HashSet<&str> = HashSet::new();
-        for (item, hash) in product.stock.iter().zip(product_hashes) {
-            if !seen.insert(hash) {
+        for (item, hashes) in product.stock.iter().zip(product_hashes) {
+            if !seen.insert(hashes.current()) {
                 continue;
             }
-            if let Some((id, state)) = found.get(hash) {
+            if let Some((id, state)) = hashes.0.iter().find_map(|h| found.get(h)) {
                 problems.push(
                     item.line,
                     format!(
@@ -621,7 +639,7 @@ fn apply(
     conn: &mut DbConnection,
     keys: &DataKeys,
     catalog: &CatalogFile,
-    hashes: &[Vec<String>],
+    hashes: &[Vec<StockHashes>],
     own_problems: Vec<CatalogProblem>,
     dry_run: bool,
 ) -> Result<ImportSummary, Abort> {
@@ -719,7 +737,8 @@ fn apply(
                 id
             }
         };
-        for (item, hash) in product.stock.iter().zip(product_hashes) {
+        for (item, hashes) in product.stock.iter().zip(product_hashes) {
+            let hash = hashes.current();
             let sealed = keys.encrypt(item.content.as_bytes(), &stock_aad(product_id, hash));
             diesel::insert_into(s::table)
                 .values((

@@ -5,6 +5,7 @@ pub mod broadcasts;
 pub mod catalog;
 pub mod conversations;
 pub mod jobs;
+pub mod keys;
 pub mod leases;
 pub mod listen;
 pub mod legacy;

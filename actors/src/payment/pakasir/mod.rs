@@ -30,6 +30,13 @@ use crate::log_targets::PAYMENT;
 
 pub use wire::{WebhookPayload, estimate_qris_fee, parse_time, parse_webhook};
 
+/// The answer readers, reachable only for the fuzz targets and property tests
+/// (`autoorder::fuzzing`, docs/FUZZING.md).
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::wire::{parse_created, parse_detail};
+}
+
 /// Pakasir's production API (`PAKASIR_BASE_URL` default); tests point at a double instead.
 pub const DEFAULT_BASE_URL: &str = "https://app.pakasir.com";
 
