@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod jobs;
 pub mod leases;
 pub mod orders;
+pub mod reconcile;
 pub mod settings;
 pub mod shop;
 pub mod snk;

@@ -35,32 +35,36 @@ pub fn apply_balance_change(
     reference: &str,
     actor_id: Option<i64>,
 ) -> Result<Result<i64, InsufficientBalance>, StoreError> {
-    if delta == 0 {
+    // Its own (nested) transaction, so a refused ledger row never leaves a changed balance.
+    write_tx(conn, |conn| {
+        if delta == 0 {
+            let balance: i64 = u::table.find(user_id).select(u::balance).first(conn)?;
+            return Ok(Ok(balance));
+        }
+        let updated =
+            diesel::update(u::table.find(user_id).filter(u::balance.ge(-delta.min(0))))
+                .set(u::balance.eq(u::balance + delta))
+                .execute(conn)?;
         let balance: i64 = u::table.find(user_id).select(u::balance).first(conn)?;
-        return Ok(Ok(balance));
-    }
-    let updated = diesel::update(u::table.find(user_id).filter(u::balance.ge(-delta.min(0))))
-        .set(u::balance.eq(u::balance + delta))
-        .execute(conn)?;
-    let balance: i64 = u::table.find(user_id).select(u::balance).first(conn)?;
-    if updated == 0 {
-        return Ok(Err(InsufficientBalance {
-            balance,
-            needed: -delta,
-        }));
-    }
-    diesel::insert_into(l::table)
-        .values((
-            l::user_id.eq(user_id),
-            l::delta.eq(delta),
-            l::balance_after.eq(balance),
-            l::reason.eq(reason.as_str()),
-            l::reference.eq(reference),
-            l::actor_id.eq(actor_id),
-            l::created_at.eq(now_ms()),
-        ))
-        .execute(conn)?;
-    Ok(Ok(balance))
+        if updated == 0 {
+            return Ok(Err(InsufficientBalance {
+                balance,
+                needed: -delta,
+            }));
+        }
+        diesel::insert_into(l::table)
+            .values((
+                l::user_id.eq(user_id),
+                l::delta.eq(delta),
+                l::balance_after.eq(balance),
+                l::reason.eq(reason.as_str()),
+                l::reference.eq(reference),
+                l::actor_id.eq(actor_id),
+                l::created_at.eq(now_ms()),
+            ))
+            .execute(conn)?;
+        Ok(Ok(balance))
+    })
 }
 
 /// The audit action of a seller's balance change; `reconcile` looks it up.

@@ -45,7 +45,8 @@ pub enum RefundReason {
     StockGone,
     /// Paid after the order closed, and its voucher was used up meanwhile.
     VoucherUsedUp,
-    /// The order was already paid by another payment (a manual payment, a second attempt).
+    /// The order or deposit was already paid by another payment (a manual payment, a second
+    /// attempt).
     AlreadyPaid,
 }
 
@@ -124,6 +125,16 @@ pub fn complete_in_tx(
     let user_id = payer_of(conn, &payment)?;
     match (payment.deposit_id, payment.order_id) {
         (Some(deposit_id), None) => {
+            if lock_deposit(conn, deposit_id)? == DepositStatus::Completed {
+                // Paid twice (a seller completed it by hand meanwhile): not lost, not a
+                // second deposit either.
+                refund_to_balance(conn, &payment, user_id, RefundReason::AlreadyPaid)?;
+                return Ok(Completion::RefundedToBalance {
+                    payment_id: payment.id,
+                    user_id,
+                    reason: RefundReason::AlreadyPaid,
+                });
+            }
             credit_deposit(conn, &payment, deposit_id, user_id, LedgerReason::Deposit, now)?;
             Ok(Completion::Completed {
                 payment_id: payment.id,
@@ -176,6 +187,20 @@ pub(crate) fn credit_deposit(
         ),
     )?;
     Ok(())
+}
+
+/// Locks a deposit row for the rest of the transaction (see [`lock_order`]) and reads its
+/// status.
+pub(crate) fn lock_deposit(
+    conn: &mut DbConnection,
+    deposit_id: i64,
+) -> Result<DepositStatus, StoreError> {
+    let query = d::table.find(deposit_id).select(d::status);
+    let status: String = match conn {
+        DbConnection::Pg(c) => query.for_update().first(c)?,
+        DbConnection::Sqlite(c) => query.first(c)?,
+    };
+    DepositStatus::parse(&status).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// Locks an order row for the rest of the transaction (PostgreSQL; SQLite's write transaction
