@@ -13,3 +13,4 @@ pub mod healthcheck;
 pub mod http;
 pub mod logging;
 pub mod owner_alert;
+pub mod reconcile_cli;

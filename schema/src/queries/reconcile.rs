@@ -843,3 +843,29 @@ fn check_vouchers(snap: &Snapshot, out: &mut Vec<Discrepancy>) {
         }
     }
 }
+
+/// The payments `reconcile --gateway` asks Pakasir about: every completed QRIS payment, and
+/// every QRIS payment closed unpaid within the last `window_ms` (money can still arrive for
+/// those). Oldest first.
+pub fn gateway_candidates(
+    conn: &mut DbConnection,
+    window_ms: i64,
+) -> Result<Vec<PaymentRow>, StoreError> {
+    let since = crate::db::now_ms() - window_ms;
+    Ok(pay::table
+        .filter(pay::method.eq(PaymentChannel::Qris.as_str()))
+        .filter(
+            pay::status
+                .eq(PaymentStatus::Completed.as_str())
+                .or(pay::status
+                    .eq_any([
+                        PaymentStatus::Expired.as_str(),
+                        PaymentStatus::Cancelled.as_str(),
+                        PaymentStatus::Failed.as_str(),
+                    ])
+                    .and(pay::updated_at.ge(since))),
+        )
+        .order(pay::id.asc())
+        .select(PaymentRow::as_select())
+        .load(conn)?)
+}

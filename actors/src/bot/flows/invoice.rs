@@ -11,7 +11,8 @@ use crate::bot::intake::HandleError;
 use crate::bot::{keyboards, qr, texts};
 use crate::log_targets::BOT;
 use crate::payment::messages::{
-    CancelPayment, CheckPayment, Invoice, InvoiceShown, PaymentProblem, PaymentState, StartQris,
+    CancelOutcome, CancelPayment, CheckPayment, Invoice, InvoiceShown, PaymentProblem,
+    PaymentState, StartQris,
 };
 
 /// Creates the gateway transaction for a payment row in `creating`.
@@ -35,6 +36,9 @@ pub fn problem_text(problem: &PaymentProblem) -> &'static str {
         PaymentProblem::NotOpen | PaymentProblem::NotFound | PaymentProblem::Store(_) => {
             texts::TRY_AGAIN
         }
+        PaymentProblem::ClosedMeanwhile => texts::QR_CLOSED_MEANWHILE,
+        PaymentProblem::CannotConfirm => texts::CANCEL_UNCONFIRMED,
+        PaymentProblem::UnderReview => texts::STATUS_UNDER_REVIEW,
     }
 }
 
@@ -62,7 +66,10 @@ pub async fn send_invoice(
             InputFile::memory(png).file_name(format!("qris-{}.png", invoice.gateway_order_id)),
         )
         .caption(caption)
-        .reply_markup(keyboards::invoice(invoice.payment_id))
+        .reply_markup(with_pay_link(
+            keyboards::invoice(invoice.payment_id),
+            &invoice.pay_url,
+        ))
         .await;
     let message = match sent {
         Ok(m) => m,
@@ -83,6 +90,20 @@ pub async fn send_invoice(
         }
     }
     Ok(())
+}
+
+/// Adds *Bayar di Pakasir* (the gateway's hosted payment page) under the invoice buttons.
+fn with_pay_link(
+    markup: teloxide_core::types::InlineKeyboardMarkup,
+    pay_url: &str,
+) -> teloxide_core::types::InlineKeyboardMarkup {
+    match pay_url.parse() {
+        Ok(url) => markup.append_row(vec![teloxide_core::types::InlineKeyboardButton::url(
+            texts::BTN_PAY_ON_PAKASIR,
+            url,
+        )]),
+        Err(_) => markup,
+    }
 }
 
 async fn cancel_quietly(ctx: &Ctx<'_>, payment_id: i64) {
@@ -114,12 +135,20 @@ pub async fn check(ctx: &Ctx<'_>, payment_id: i64) -> Result<Toast, HandleError>
         Ok(PaymentState::Paid) => Toast::alert(texts::STATUS_PAID),
         Ok(PaymentState::Expired) => Toast::alert(texts::STATUS_EXPIRED),
         Ok(PaymentState::Cancelled) => Toast::alert(texts::STATUS_CANCELLED),
+        Ok(PaymentState::RefundedToBalance) => Toast::alert(texts::STATUS_REFUNDED),
+        Ok(PaymentState::UnderReview) | Err(PaymentProblem::UnderReview) => {
+            Toast::alert(texts::STATUS_UNDER_REVIEW)
+        }
         Err(PaymentProblem::NotFound) => Toast::stale(),
         Err(PaymentProblem::NotConfigured) => Toast::alert(texts::QRIS_NOT_CONFIGURED),
-        Err(PaymentProblem::NotOpen) => Toast::alert(texts::PAYMENT_NOT_OPEN),
-        Err(PaymentProblem::GatewayUnavailable(_) | PaymentProblem::Store(_)) => {
-            Toast::alert(texts::STATUS_UNAVAILABLE)
+        Err(PaymentProblem::NotOpen | PaymentProblem::ClosedMeanwhile) => {
+            Toast::alert(texts::PAYMENT_NOT_OPEN)
         }
+        Err(
+            PaymentProblem::GatewayUnavailable(_)
+            | PaymentProblem::Store(_)
+            | PaymentProblem::CannotConfirm,
+        ) => Toast::alert(texts::STATUS_UNAVAILABLE),
     })
 }
 
@@ -137,13 +166,19 @@ pub async fn cancel(ctx: &Ctx<'_>, payment_id: i64) -> Result<Toast, HandleError
         .await
         .map_err(|e| HandleError::Payment(e.to_string()))?;
     Ok(match cancelled {
-        Ok(()) => {
+        Ok(CancelOutcome::Cancelled) => {
             ctx.send_after_commit(texts::PAYMENT_CANCELLED, None).await;
             Toast::note(texts::PAYMENT_CANCELLED)
         }
+        Ok(CancelOutcome::AlreadyPaid) => Toast::alert(texts::CANCEL_ALREADY_PAID),
+        Ok(CancelOutcome::RefundedToBalance) => Toast::alert(texts::STATUS_REFUNDED),
         Err(PaymentProblem::NotFound) => Toast::stale(),
-        Err(PaymentProblem::NotOpen) => Toast::alert(texts::PAYMENT_NOT_OPEN),
+        Err(PaymentProblem::NotOpen | PaymentProblem::ClosedMeanwhile) => {
+            Toast::alert(texts::PAYMENT_NOT_OPEN)
+        }
         Err(PaymentProblem::NotConfigured) => Toast::alert(texts::QRIS_NOT_CONFIGURED),
+        Err(PaymentProblem::CannotConfirm) => Toast::alert(texts::CANCEL_UNCONFIRMED),
+        Err(PaymentProblem::UnderReview) => Toast::alert(texts::STATUS_UNDER_REVIEW),
         Err(PaymentProblem::GatewayUnavailable(_) | PaymentProblem::Store(_)) => {
             Toast::alert(texts::TRY_AGAIN)
         }

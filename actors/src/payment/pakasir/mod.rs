@@ -129,7 +129,11 @@ impl fmt::Display for PaymentMethod {
 pub struct Created {
     /// The order id the transaction was created under.
     pub order_id: String,
-    /// The base amount in whole Rupiah.
+    /// The project the gateway says it created the transaction in, when it says so; compare
+    /// it with ours before showing anything.
+    pub project: Option<String>,
+    /// The base amount in whole Rupiah, as the gateway answered it; compare it with ours
+    /// before showing anything.
     pub amount: i64,
     /// The gateway's fee, which the customer pays on top of `amount`.
     pub fee: Option<i64>,
@@ -224,15 +228,20 @@ pub enum PakasirError {
         /// The start of the answer body (or the gateway's error message).
         body_excerpt: String,
     },
-    /// The gateway clearly refused the request (a 4xx such as a wrong api key, an existing
-    /// order id, or an error message in a 2xx); sending it again will not help.
+    /// The gateway clearly refused the request (a 4xx such as an existing order id or a bad
+    /// argument, or an error message in a 2xx); sending it again will not help.
     #[error("Pakasir rejected the request: {0}")]
     Rejected(String),
+    /// The gateway refused our credentials (HTTP 401 or 403: a wrong `PAKASIR_API_KEY` or
+    /// `PAKASIR_PROJECT_SLUG`). A configuration failure that alerts the owners at once —
+    /// never taken for "no such transaction", whatever the message says.
+    #[error("Pakasir refused the credentials (check PAKASIR_API_KEY and PAKASIR_PROJECT_SLUG): {0}")]
+    Unauthorized(String),
     /// The answer could not be read (not JSON, a missing object or field); what happened is
     /// unknown, so it counts as transient.
     #[error("Pakasir's answer could not be read: {0}")]
     Malformed(String),
-    /// The gateway does not know this order id with this amount.
+    /// The gateway does not know this order id with this amount: HTTP 404, and only that.
     #[error("Pakasir does not know this transaction")]
     NotFound,
     /// The configuration or an argument cannot work (bad base URL, empty key, unusable method
@@ -250,10 +259,20 @@ impl PakasirError {
             PakasirError::Status { status, .. } => {
                 matches!(status, 408 | 429) || (500..=599).contains(status)
             }
-            PakasirError::Rejected(_) | PakasirError::NotFound | PakasirError::InvalidConfig(_) => {
-                false
-            }
+            PakasirError::Rejected(_)
+            | PakasirError::Unauthorized(_)
+            | PakasirError::NotFound
+            | PakasirError::InvalidConfig(_) => false,
         }
+    }
+
+    /// Whether our configuration is at fault (credentials refused, or unusable settings):
+    /// the owners must act, so this alerts at once instead of after a streak.
+    pub fn is_configuration(&self) -> bool {
+        matches!(
+            self,
+            PakasirError::Unauthorized(_) | PakasirError::InvalidConfig(_)
+        )
     }
 }
 
@@ -331,6 +350,22 @@ impl PakasirClient {
     /// The configuration in use (base URL normalised), e.g. to check a webhook's `project`.
     pub fn config(&self) -> &PakasirConfig {
         &self.config
+    }
+
+    /// An upper bound of how long one [`create`](Self::create) can take with its retries and
+    /// the detail calls between them. A payment still `creating` after this (plus a margin)
+    /// is not being created any more; before it, closing it would race the create.
+    pub fn longest_create(&self) -> Duration {
+        let (timeout, max) = (self.config.timeout, self.config.max_attempts);
+        // Per attempt: the create, then a detail with its own retries and pauses, then a pause.
+        let pauses: Duration = (1..=max).map(|a| self.backoff(a)).sum();
+        let per_attempt = timeout + timeout * max + pauses + self.backoff(max);
+        per_attempt * max
+    }
+
+    /// Pakasir's hosted payment page for one of our transactions (see [`payment_page_url`]).
+    pub fn payment_page_url(&self, order_id: &str, amount: i64) -> Result<String, PakasirError> {
+        payment_page_url(&self.config.base_url, &self.config.project, amount, order_id)
     }
 
     /// Creates a transaction: `POST /api/transactioncreate/{method}`.
@@ -468,10 +503,9 @@ impl PakasirClient {
             ("api_key", self.config.api_key.expose().as_str()),
         ];
         let (status, body) = self.send(self.http.get(url).query(&query)).await?;
+        // Classified by status alone: "not found" in a 4xx's text may well be "project not
+        // found" (a wrong key), which must never read as "no such transaction".
         if status == 404 {
-            return Err(PakasirError::NotFound);
-        }
-        if (400..500).contains(&status) && wire::says_not_found(&wire::error_text(&body)) {
             return Err(PakasirError::NotFound);
         }
         if !(200..300).contains(&status) {
@@ -532,10 +566,13 @@ impl PakasirClient {
         PakasirError::Network(self.redact(&message))
     }
 
-    /// A non-2xx answer: a clear refusal (4xx) or an unclear status (5xx, 408, 429, other).
+    /// A non-2xx answer: our credentials refused (401, 403), a clear refusal (other 4xx) or an
+    /// unclear status (5xx, 408, 429, other).
     fn failure(&self, status: u16, body: &[u8]) -> PakasirError {
         let text = self.redact(&wire::error_text(body));
-        if (400..500).contains(&status) && !matches!(status, 408 | 429) {
+        if matches!(status, 401 | 403) {
+            PakasirError::Unauthorized(format!("HTTP {status}: {text}"))
+        } else if (400..500).contains(&status) && !matches!(status, 408 | 429) {
             PakasirError::Rejected(format!("HTTP {status}: {text}"))
         } else {
             PakasirError::Status {
@@ -558,6 +595,7 @@ impl PakasirClient {
     fn scrub(&self, error: PakasirError) -> PakasirError {
         match error {
             PakasirError::Rejected(m) => PakasirError::Rejected(self.redact(&m)),
+            PakasirError::Unauthorized(m) => PakasirError::Unauthorized(self.redact(&m)),
             PakasirError::Malformed(m) => PakasirError::Malformed(self.redact(&m)),
             other => other,
         }
@@ -598,6 +636,30 @@ impl PakasirClient {
     }
 }
 
+/// Pakasir's hosted payment page: `{base}/pay/{project}/{amount}?order_id={order_id}&qris_only=1`
+/// — the page a customer opens on the phone they read the QR on, for the transaction we
+/// created with the same order id and (base) amount. `qris_only=1` keeps the page to the
+/// method the transaction was created with. Path segments and the query are percent-encoded.
+pub fn payment_page_url(
+    base_url: &str,
+    project: &str,
+    amount: i64,
+    order_id: &str,
+) -> Result<String, PakasirError> {
+    check_args(order_id, amount)?;
+    let base = base_url.trim().trim_end_matches('/');
+    let mut url = reqwest::Url::parse(base)
+        .map_err(|e| PakasirError::InvalidConfig(format!("base_url is not a URL: {e}")))?;
+    url.path_segments_mut()
+        .map_err(|()| PakasirError::InvalidConfig("base_url cannot have a path".into()))?
+        .pop_if_empty()
+        .extend(["pay", project, &amount.to_string()]);
+    url.query_pairs_mut()
+        .append_pair("order_id", order_id)
+        .append_pair("qris_only", "1");
+    Ok(url.into())
+}
+
 /// Refuses what the gateway would refuse anyway, without a round trip.
 fn check_args(order_id: &str, amount: i64) -> Result<(), PakasirError> {
     if order_id.trim().is_empty() {
@@ -617,6 +679,7 @@ fn created_from_detail(detail: Detail, method: &PaymentMethod) -> Result<Created
     match detail.status {
         TxStatus::Pending | TxStatus::Completed => Ok(Created {
             order_id: detail.order_id,
+            project: Some(detail.project),
             amount: detail.amount,
             fee: None,
             total_payment: None,

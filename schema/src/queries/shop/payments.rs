@@ -172,6 +172,17 @@ pub fn payer_of(conn: &mut DbConnection, row: &PaymentRow) -> Result<i64, StoreE
     }
 }
 
+/// Whether a completed payment went to the balance instead of its order (a late refund).
+pub fn was_refunded(conn: &mut DbConnection, gateway_order_id: &str) -> Result<bool, StoreError> {
+    use crate::tables::balance_ledger as l;
+    let n: i64 = l::table
+        .filter(l::reason.eq(crate::queries::shop::status::LedgerReason::LateRefund.as_str()))
+        .filter(l::reference.eq(gateway_order_id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// Finds a payment by the gateway's order id.
 pub fn find_payment(
     conn: &mut DbConnection,
