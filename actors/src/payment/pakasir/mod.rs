@@ -471,6 +471,12 @@ impl PakasirClient {
             self.post_accepted("/api/paymentsimulation", order_id, amount)
         })
         .await
+        .map_err(|e| match e {
+            // A production project refuses simulation with 403: a refusal of the action, not
+            // of our credentials.
+            PakasirError::Unauthorized(m) if m.starts_with("HTTP 403") => PakasirError::Rejected(m),
+            other => other,
+        })
     }
 
     async fn create_once(
@@ -693,5 +699,49 @@ fn created_from_detail(detail: Detail, method: &PaymentMethod) -> Result<Created
             "order_id {} already exists at the gateway as {other}",
             detail.order_id
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hosted_payment_page_has_pakasirs_documented_shape() {
+        assert_eq!(
+            payment_page_url(DEFAULT_BASE_URL, "toko-uji", 99_000, "INV-20261121-ABCDEF-1").unwrap(),
+            "https://app.pakasir.com/pay/toko-uji/99000?order_id=INV-20261121-ABCDEF-1&qris_only=1"
+        );
+        // A trailing slash or a path prefix on the base, and characters that need escaping.
+        assert_eq!(
+            payment_page_url("http://127.0.0.1:8080/gw/", "toko uji", 5, "A&B").unwrap(),
+            "http://127.0.0.1:8080/gw/pay/toko%20uji/5?order_id=A%26B&qris_only=1"
+        );
+        assert!(matches!(
+            payment_page_url(DEFAULT_BASE_URL, "p", 0, "INV-1"),
+            Err(PakasirError::InvalidConfig(_))
+        ));
+        assert!(matches!(
+            payment_page_url("not a url", "p", 10, "INV-1"),
+            Err(PakasirError::InvalidConfig(_))
+        ));
+    }
+
+    #[test]
+    fn the_longest_create_covers_every_attempt_and_the_details_between() {
+        let mut config = PakasirConfig::new(
+            DEFAULT_BASE_URL,
+            "p",
+            autoorder_schema::secret::Secret::new("k".to_string()),
+        );
+        let client = PakasirClient::new(config.clone()).unwrap();
+        // 3 attempts of (15 s create + 3 × 15 s detail) plus the pauses.
+        let longest = client.longest_create();
+        assert!(longest >= Duration::from_secs(180), "{longest:?}");
+        assert!(longest <= Duration::from_secs(240), "{longest:?}");
+        config.max_attempts = 1;
+        config.timeout = Duration::from_secs(2);
+        let quick = PakasirClient::new(config).unwrap().longest_create();
+        assert!(quick >= Duration::from_secs(4) && quick < Duration::from_secs(5), "{quick:?}");
     }
 }
