@@ -58,10 +58,7 @@ pub fn run(config: &Config, json: bool, gateway: bool) -> i32 {
                     report: &report,
                     gateway_asked: asked,
                 };
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&out).unwrap_or_default()
-                );
+                println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
             } else {
                 print!("{}", render(&report, asked));
             }
@@ -73,7 +70,10 @@ pub fn run(config: &Config, json: bool, gateway: bool) -> i32 {
         }
         Err(e) => {
             if json {
-                println!("{}", serde_json::json!({ "clean": false, "error": e.to_string() }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "clean": false, "error": e.to_string() })
+                );
             }
             eprintln!("error: reconcile could not check: {e}");
             COULD_NOT_CHECK
@@ -136,10 +136,7 @@ fn render(report: &Report, gateway_asked: Option<usize>) -> String {
     if report.is_clean() {
         out.push_str("clean: every rupiah is accounted for\n");
     } else {
-        out.push_str(&format!(
-            "{} discrepancies:\n",
-            report.discrepancies.len()
-        ));
+        out.push_str(&format!("{} discrepancies:\n", report.discrepancies.len()));
         for d in &report.discrepancies {
             out.push_str(&format!("  {}\n", line(d)));
         }

@@ -169,7 +169,8 @@ async fn errors_are_classified_by_status_never_by_their_words() {
     let double = double();
     // A wrong project slug: the gateway answers 403 "project not found". Taking that for "no
     // such transaction" closed open payments and cancelled with no alert (finding 8).
-    let mut config = PakasirConfig::new(double.base_url(), "toko-lain", Secret::new(KEY.to_owned()));
+    let mut config =
+        PakasirConfig::new(double.base_url(), "toko-lain", Secret::new(KEY.to_owned()));
     config.max_attempts = 1;
     let wrong_project = PakasirClient::new(config).unwrap();
     let error = wrong_project.detail("INV-40-1", 10_000).await.unwrap_err();
@@ -441,7 +442,10 @@ async fn a_clear_refusal_is_not_retried() {
         "{error:?}"
     );
     assert!(!error.is_transient());
-    assert!(error.is_configuration(), "a wrong key alerts the owners at once");
+    assert!(
+        error.is_configuration(),
+        "a wrong key alerts the owners at once"
+    );
     assert_eq!(double.calls_to(Endpoint::Create).len(), 1);
     assert!(
         double.calls_to(Endpoint::Detail).is_empty(),

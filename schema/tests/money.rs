@@ -15,11 +15,13 @@ use autoorder_schema::queries::shop::balance::{
     record_opening_balance,
 };
 use autoorder_schema::queries::shop::carts::{set_cart_quantity, set_cart_voucher};
-use autoorder_schema::queries::shop::checkout::{CheckoutProblem, PayMethod, PaymentFor, place_order};
+use autoorder_schema::queries::shop::checkout::{
+    CheckoutProblem, PayMethod, PaymentFor, place_order,
+};
 use autoorder_schema::queries::shop::deposits::create_deposit;
 use autoorder_schema::queries::shop::manual::{ManualProblem, complete_payment_manually};
 use autoorder_schema::queries::shop::payments::{
-    CloseReason, Closed, Completion, Confirmed, GatewayInvoice, RefundReason, Recorded,
+    CloseReason, Closed, Completion, Confirmed, GatewayInvoice, Recorded, RefundReason,
     close_payment, complete_payment, find_payment, flag_for_review, load_payment, mark_checked,
     open_payments, recently_closed_payments, record_gateway_invoice,
 };
@@ -174,7 +176,10 @@ fn concurrent_completions_on_two_pools_credit_each_deposit_once() {
         (1..=DEPOSITS)
             .map(|uid| {
                 user(&mut conn, uid);
-                create_deposit(&mut conn, uid, 10_000).unwrap().1.gateway_order_id
+                create_deposit(&mut conn, uid, 10_000)
+                    .unwrap()
+                    .1
+                    .gateway_order_id
             })
             .collect()
     };
@@ -190,9 +195,10 @@ fn concurrent_completions_on_two_pools_credit_each_deposit_once() {
             .count();
         assert_eq!(completed, 1, "{gid}: {outcomes:?}");
         assert!(
-            outcomes
-                .iter()
-                .all(|o| matches!(o, Completion::Completed { .. } | Completion::AlreadyCompleted)),
+            outcomes.iter().all(|o| matches!(
+                o,
+                Completion::Completed { .. } | Completion::AlreadyCompleted
+            )),
             "{outcomes:?}"
         );
     }
@@ -201,7 +207,10 @@ fn concurrent_completions_on_two_pools_credit_each_deposit_once() {
         assert_eq!(balance_of(&mut conn, uid).unwrap(), 10_000, "user {uid}");
     }
     assert_eq!(ledger_rows(&mut conn, LedgerReason::Deposit), DEPOSITS);
-    assert_eq!(jobs_of_kind(&mut conn, "notify").unwrap().len(), DEPOSITS as usize);
+    assert_eq!(
+        jobs_of_kind(&mut conn, "notify").unwrap().len(),
+        DEPOSITS as usize
+    );
     clean(&mut conn);
 }
 
@@ -225,7 +234,9 @@ fn concurrent_late_payments_on_two_pools_are_refunded_once() {
         user(&mut conn, 99);
         fund(&mut conn, 99, 15_000 * ORDERS);
         set_cart_quantity(&mut conn, 99, pid, ORDERS as i32).unwrap();
-        place_order(&mut conn, 99, PayMethod::Balance, 0).unwrap().unwrap();
+        place_order(&mut conn, 99, PayMethod::Balance, 0)
+            .unwrap()
+            .unwrap();
         gids
     };
     for gid in &gids {
@@ -249,7 +260,11 @@ fn concurrent_late_payments_on_two_pools_are_refunded_once() {
     }
     let mut conn = checkout(&pool_a).unwrap();
     for uid in 1..=ORDERS {
-        assert_eq!(balance_of(&mut conn, uid).unwrap(), 15_000, "user {uid} refunded once");
+        assert_eq!(
+            balance_of(&mut conn, uid).unwrap(),
+            15_000,
+            "user {uid} refunded once"
+        );
     }
     assert_eq!(ledger_rows(&mut conn, LedgerReason::LateRefund), ORDERS);
     clean(&mut conn);
@@ -282,15 +297,26 @@ fn completion_racing_expiry_on_two_pools_never_loses_the_payment() {
         });
         let mut conn = checkout(&pool_a).unwrap();
         let payment = load_payment(&mut conn, *payment_id).unwrap().unwrap();
-        assert_eq!(payment.status, PaymentStatus::Completed, "{gid} lost its payment");
+        assert_eq!(
+            payment.status,
+            PaymentStatus::Completed,
+            "{gid} lost its payment"
+        );
         let order_status: String = {
             use autoorder_schema::tables::orders as o;
-            o::table.find(order_id).select(o::status).first(&mut *conn).unwrap()
+            o::table
+                .find(order_id)
+                .select(o::status)
+                .first(&mut *conn)
+                .unwrap()
         };
         assert_eq!(order_status, OrderStatus::Paid.as_str(), "{gid}");
     }
     let mut conn = checkout(&pool_a).unwrap();
-    assert_eq!(jobs_of_kind(&mut conn, "deliver_order").unwrap().len(), ORDERS as usize);
+    assert_eq!(
+        jobs_of_kind(&mut conn, "deliver_order").unwrap().len(),
+        ORDERS as usize
+    );
     clean(&mut conn);
 }
 
@@ -654,12 +680,20 @@ fn busy_store(conn: &mut DbConnection) -> (i64, i64) {
     set_cart_quantity(conn, 1, pid, 2).unwrap();
     set_cart_voucher(conn, 1, Some("hemat")).unwrap();
     let a = place_order(conn, 1, PayMethod::Qris, 0).unwrap().unwrap();
-    complete_payment(conn, a.gateway_order_id.as_deref().unwrap(), &confirmed(18_000), 0).unwrap();
+    complete_payment(
+        conn,
+        a.gateway_order_id.as_deref().unwrap(),
+        &confirmed(18_000),
+        0,
+    )
+    .unwrap();
     // Balance, after a deposit.
     let (_, dep) = create_deposit(conn, 2, 20_000).unwrap();
     complete_payment(conn, &dep.gateway_order_id, &confirmed(20_000), 0).unwrap();
     set_cart_quantity(conn, 2, pid, 1).unwrap();
-    place_order(conn, 2, PayMethod::Balance, 0).unwrap().unwrap();
+    place_order(conn, 2, PayMethod::Balance, 0)
+        .unwrap()
+        .unwrap();
     // Expired, then paid late (taken again).
     let (_, late_payment, late_gid) = qris_order(conn, 3, pid);
     close_payment(conn, late_payment, CloseReason::Expired).unwrap();

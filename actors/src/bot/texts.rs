@@ -869,7 +869,9 @@ pub fn payment_refunded(reference: &str, amount: &str, why: RefundWhy) -> String
         RefundWhy::VoucherUsedUp => "tagihan sudah kedaluwarsa dan kuota voucher sudah habis",
         RefundWhy::AlreadyPaid => "pesanan ini sudah dibayar dengan cara lain",
     };
-    format!("ℹ️ Pembayaran {reference} diterima, tetapi {because}. Dana {amount} dikembalikan ke saldo Anda.")
+    format!(
+        "ℹ️ Pembayaran {reference} diterima, tetapi {because}. Dana {amount} dikembalikan ke saldo Anda."
+    )
 }
 
 /// Why a payment went to the balance (for the texts).
@@ -885,9 +887,10 @@ pub fn payment_under_review(reference: &str, amount: &str, buyer_id: i64, reason
 
 /// Owners: a seller marked something paid by hand.
 pub fn manual_payment(reference: &str, admin_id: i64, amount: &str, note: &str) -> String {
-    format!("✍️ {reference} ditandai lunas manual oleh admin {admin_id} ({amount}). Catatan: {note}")
+    format!(
+        "✍️ {reference} ditandai lunas manual oleh admin {admin_id} ({amount}). Catatan: {note}"
+    )
 }
-
 
 #[cfg(test)]
 mod tests {

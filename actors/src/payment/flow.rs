@@ -114,7 +114,9 @@ async fn review(services: &Services, payment: &PaymentRow, reason: String) {
     let id = payment.id;
     match with_conn(&services.pool, move |c| flag_for_review(c, id, &reason)).await {
         Ok(_) => services.wake_queue(),
-        Err(e) => log::error!(target: PAYMENT, "flagging {} for review: {e}", payment.gateway_order_id),
+        Err(e) => {
+            log::error!(target: PAYMENT, "flagging {} for review: {e}", payment.gateway_order_id)
+        }
     }
 }
 
@@ -137,7 +139,10 @@ async fn close(
     payment_id: i64,
     reason: CloseReason,
 ) -> Result<Closed, StoreError> {
-    let closed = with_conn(&services.pool, move |c| close_payment(c, payment_id, reason)).await;
+    let closed = with_conn(&services.pool, move |c| {
+        close_payment(c, payment_id, reason)
+    })
+    .await;
     services.wake_queue();
     closed
 }

@@ -197,9 +197,7 @@ async fn reconcile_open(services: &Services, gateway: &Gateway) -> bool {
 /// Closed payments within the window, due for another look.
 async fn recheck_recently_closed(services: &Services, gateway: &Gateway) {
     let window = gateway.recheck_window.as_millis() as i64;
-    let every = RECHECK_EVERY
-        .max(reconcile_interval(services))
-        .as_millis() as i64;
+    let every = RECHECK_EVERY.max(reconcile_interval(services)).as_millis() as i64;
     let closed = match with_conn(&services.pool, move |c| {
         recently_closed_payments(c, window, every, CLOSED_PER_ROUND)
     })

@@ -213,7 +213,10 @@ impl Report {
             )
         };
         if !self.under_review.is_empty() {
-            line.push_str(&format!("; {} menunggu peninjauan", self.under_review.len()));
+            line.push_str(&format!(
+                "; {} menunggu peninjauan",
+                self.under_review.len()
+            ));
         }
         line
     }
@@ -405,10 +408,10 @@ struct Index<'a> {
 
 impl<'a> Index<'a> {
     fn new(snap: &'a Snapshot) -> Index<'a> {
-        let mut ledger_refs: HashMap<LedgerReason, HashMap<&str, Vec<&LedgerRow>>> =
-            HashMap::new();
+        let mut ledger_refs: HashMap<LedgerReason, HashMap<&str, Vec<&LedgerRow>>> = HashMap::new();
         for row in &snap.ledger {
-            if let (LedgerReasonText::Known(reason), Some(reference)) = (&row.reason, &row.reference)
+            if let (LedgerReasonText::Known(reason), Some(reference)) =
+                (&row.reason, &row.reference)
             {
                 ledger_refs
                     .entry(*reason)
@@ -539,7 +542,10 @@ fn ledger_problem(snap: &Snapshot, index: &Index<'_>, row: &LedgerRow) -> Option
             return Some(format!("{reason} credited to someone other than the payer"));
         }
         if row.delta != p.amount {
-            return Some(format!("{reason} of {} for a payment of {}", row.delta, p.amount));
+            return Some(format!(
+                "{reason} of {} for a payment of {}",
+                row.delta, p.amount
+            ));
         }
         None
     };
@@ -588,7 +594,9 @@ fn ledger_problem(snap: &Snapshot, index: &Index<'_>, row: &LedgerRow) -> Option
                 .strip_prefix("audit:")
                 .and_then(|id| id.parse::<i64>().ok())
             else {
-                return Some(format!("adjustment reference {reference:?} is not audit:<id>"));
+                return Some(format!(
+                    "adjustment reference {reference:?} is not audit:<id>"
+                ));
             };
             let Some((actor, details)) = snap.adjustments.get(&audit_id) else {
                 return Some(format!("no audited adjustment {audit_id}"));
@@ -611,7 +619,9 @@ fn ledger_problem(snap: &Snapshot, index: &Index<'_>, row: &LedgerRow) -> Option
                 .strip_prefix("legacy-user:")
                 .is_some_and(|id| !id.is_empty());
             if !legacy {
-                return Some(format!("import reference {reference:?} is not legacy-user:<id>"));
+                return Some(format!(
+                    "import reference {reference:?} is not legacy-user:<id>"
+                ));
             }
             (row.delta <= 0).then(|| "an imported opening balance is not a credit".into())
         }
@@ -623,7 +633,9 @@ fn check_payments(snap: &Snapshot, index: &Index<'_>, out: &mut Vec<Discrepancy>
     let mut paying: HashMap<i64, Vec<&PaymentRow>> = HashMap::new();
     let mut completed_deposits: HashMap<i64, usize> = HashMap::new();
     for p in &snap.payments {
-        let refunds = index.ledger(LedgerReason::LateRefund, &p.gateway_order_id).len();
+        let refunds = index
+            .ledger(LedgerReason::LateRefund, &p.gateway_order_id)
+            .len();
         let named = |d: Discrepancy| {
             let d = d.payment(&p.gateway_order_id).amount(p.amount);
             match index.payer(p) {

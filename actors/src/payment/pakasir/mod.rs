@@ -235,7 +235,9 @@ pub enum PakasirError {
     /// The gateway refused our credentials (HTTP 401 or 403: a wrong `PAKASIR_API_KEY` or
     /// `PAKASIR_PROJECT_SLUG`). A configuration failure that alerts the owners at once —
     /// never taken for "no such transaction", whatever the message says.
-    #[error("Pakasir refused the credentials (check PAKASIR_API_KEY and PAKASIR_PROJECT_SLUG): {0}")]
+    #[error(
+        "Pakasir refused the credentials (check PAKASIR_API_KEY and PAKASIR_PROJECT_SLUG): {0}"
+    )]
     Unauthorized(String),
     /// The answer could not be read (not JSON, a missing object or field); what happened is
     /// unknown, so it counts as transient.
@@ -365,7 +367,12 @@ impl PakasirClient {
 
     /// Pakasir's hosted payment page for one of our transactions (see [`payment_page_url`]).
     pub fn payment_page_url(&self, order_id: &str, amount: i64) -> Result<String, PakasirError> {
-        payment_page_url(&self.config.base_url, &self.config.project, amount, order_id)
+        payment_page_url(
+            &self.config.base_url,
+            &self.config.project,
+            amount,
+            order_id,
+        )
     }
 
     /// Creates a transaction: `POST /api/transactioncreate/{method}`.
@@ -709,7 +716,13 @@ mod tests {
     #[test]
     fn the_hosted_payment_page_has_pakasirs_documented_shape() {
         assert_eq!(
-            payment_page_url(DEFAULT_BASE_URL, "toko-uji", 99_000, "INV-20261121-ABCDEF-1").unwrap(),
+            payment_page_url(
+                DEFAULT_BASE_URL,
+                "toko-uji",
+                99_000,
+                "INV-20261121-ABCDEF-1"
+            )
+            .unwrap(),
             "https://app.pakasir.com/pay/toko-uji/99000?order_id=INV-20261121-ABCDEF-1&qris_only=1"
         );
         // A trailing slash or a path prefix on the base, and characters that need escaping.
@@ -742,6 +755,9 @@ mod tests {
         config.max_attempts = 1;
         config.timeout = Duration::from_secs(2);
         let quick = PakasirClient::new(config).unwrap().longest_create();
-        assert!(quick >= Duration::from_secs(4) && quick < Duration::from_secs(5), "{quick:?}");
+        assert!(
+            quick >= Duration::from_secs(4) && quick < Duration::from_secs(5),
+            "{quick:?}"
+        );
     }
 }

@@ -41,10 +41,9 @@ pub fn apply_balance_change(
             let balance: i64 = u::table.find(user_id).select(u::balance).first(conn)?;
             return Ok(Ok(balance));
         }
-        let updated =
-            diesel::update(u::table.find(user_id).filter(u::balance.ge(-delta.min(0))))
-                .set(u::balance.eq(u::balance + delta))
-                .execute(conn)?;
+        let updated = diesel::update(u::table.find(user_id).filter(u::balance.ge(-delta.min(0))))
+            .set(u::balance.eq(u::balance + delta))
+            .execute(conn)?;
         let balance: i64 = u::table.find(user_id).select(u::balance).first(conn)?;
         if updated == 0 {
             return Ok(Err(InsufficientBalance {

@@ -185,7 +185,9 @@ pub fn place_order(
             Some(code) => match quote_voucher(conn, code, subtotal)? {
                 // The use is reserved now, atomically: it counts against the maximum until
                 // the order is paid (kept) or closed (given back).
-                Ok(q) if reserve_voucher_use(conn, q.voucher_id)? => (Some(q.voucher_id), q.discount),
+                Ok(q) if reserve_voucher_use(conn, q.voucher_id)? => {
+                    (Some(q.voucher_id), q.discount)
+                }
                 Ok(_) => {
                     return Err(Abort::Problem(CheckoutProblem::Voucher(
                         VoucherProblem::UsedUp,

@@ -25,8 +25,7 @@ use crate::queries::shop::status::{
 };
 use crate::queries::shop::vouchers::{finalize_voucher_use, take_voucher_use};
 use crate::tables::{
-    deposits as d, order_items as oi, orders as o, payments as pay, products as p,
-    stock_items as s,
+    deposits as d, order_items as oi, orders as o, payments as pay, products as p, stock_items as s,
 };
 
 /// Confirmed by the gateway (`transactiondetail`), never by a callback alone.
@@ -135,7 +134,14 @@ pub fn complete_in_tx(
                     reason: RefundReason::AlreadyPaid,
                 });
             }
-            credit_deposit(conn, &payment, deposit_id, user_id, LedgerReason::Deposit, now)?;
+            credit_deposit(
+                conn,
+                &payment,
+                deposit_id,
+                user_id,
+                LedgerReason::Deposit,
+                now,
+            )?;
             Ok(Completion::Completed {
                 payment_id: payment.id,
                 user_id,
@@ -214,7 +220,10 @@ pub(crate) fn lock_order(
         DbConnection::Pg(c) => query.for_update().first(c)?,
         DbConnection::Sqlite(c) => query.first(c)?,
     };
-    Ok((OrderStatus::parse(&status).map_err(|e| StoreError::Corrupt(e.to_string()))?, voucher))
+    Ok((
+        OrderStatus::parse(&status).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        voucher,
+    ))
 }
 
 /// An order's payment completed (the payment row is already `completed`).
@@ -355,10 +364,7 @@ pub(crate) fn complete_order_in_tx(
         OrderStatus::Expired.as_str(),
         OrderStatus::Cancelled.as_str(),
     ])))
-    .set((
-        o::status.eq(OrderStatus::Paid.as_str()),
-        o::paid_at.eq(now),
-    ))
+    .set((o::status.eq(OrderStatus::Paid.as_str()), o::paid_at.eq(now)))
     .execute(conn)?;
     if changed == 0 {
         return Err(StoreError::Corrupt(format!(

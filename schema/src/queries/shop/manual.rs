@@ -157,7 +157,15 @@ fn pay_order(
         .execute(conn)?;
     set_order_channel(conn, order_id, PaymentChannel::Manual)?;
     complete_order_in_tx(conn, order_id, now, low_stock_threshold, step)?;
-    let audit_id = audit(conn, admin_id, &invoice_no, user_id, amount, note, payment_id)?;
+    let audit_id = audit(
+        conn,
+        admin_id,
+        &invoice_no,
+        user_id,
+        amount,
+        note,
+        payment_id,
+    )?;
     notify_owners(conn, audit_id, &invoice_no, admin_id, amount, note)?;
     Ok(ManuallyPaid {
         payment_id,
@@ -208,7 +216,15 @@ fn pay_deposit(
         now,
     )?;
     let subject = row.gateway_order_id.clone();
-    let audit_id = audit(conn, admin_id, &subject, user_id, amount, note, Some(row.id))?;
+    let audit_id = audit(
+        conn,
+        admin_id,
+        &subject,
+        user_id,
+        amount,
+        note,
+        Some(row.id),
+    )?;
     notify_owners(conn, audit_id, &subject, admin_id, amount, note)?;
     Ok(ManuallyPaid {
         payment_id: Some(row.id),
@@ -310,7 +326,10 @@ fn notify_owners(
         amount,
         note: note.to_string(),
     });
-    enqueue(conn, &NewJob::keyed(job, format!("notice:manual:{audit_id}")))?;
+    enqueue(
+        conn,
+        &NewJob::keyed(job, format!("notice:manual:{audit_id}")),
+    )?;
     Ok(())
 }
 

@@ -23,7 +23,9 @@ pub use super::closing::{
     CloseReason, Closed, close_payment, flag_for_review, mark_checked, open_payments,
     recently_closed_payments,
 };
-pub use super::completion::{Completion, Confirmed, RefundReason, complete_in_tx, complete_payment};
+pub use super::completion::{
+    Completion, Confirmed, RefundReason, complete_in_tx, complete_payment,
+};
 
 /// A payment row.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -165,7 +167,9 @@ pub fn review_of(conn: &mut DbConnection, payment_id: i64) -> Result<Option<Stri
 /// Who pays a payment: its order's or deposit's user.
 pub fn payer_of(conn: &mut DbConnection, row: &PaymentRow) -> Result<i64, StoreError> {
     match row.pays_for()? {
-        PaymentFor::Order(order_id) => Ok(o::table.find(order_id).select(o::user_id).first(conn)?),
+        PaymentFor::Order(order_id) => {
+            Ok(o::table.find(order_id).select(o::user_id).first(conn)?)
+        }
         PaymentFor::Deposit(deposit_id) => {
             Ok(d::table.find(deposit_id).select(d::user_id).first(conn)?)
         }

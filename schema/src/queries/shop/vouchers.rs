@@ -125,28 +125,20 @@ pub fn reserve_voucher_use(conn: &mut DbConnection, voucher_id: i64) -> Result<b
 /// Turns a pending order's reservation into a use (in the completing transaction). False when
 /// there was no reservation to turn (which `reconcile` would report); nothing changes then.
 pub fn finalize_voucher_use(conn: &mut DbConnection, voucher_id: i64) -> Result<bool, StoreError> {
-    let n = diesel::update(
-        v::table
-            .find(voucher_id)
-            .filter(v::reserved_count.gt(0)),
-    )
-    .set((
-        v::reserved_count.eq(v::reserved_count - 1),
-        v::used_count.eq(v::used_count + 1),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(v::table.find(voucher_id).filter(v::reserved_count.gt(0)))
+        .set((
+            v::reserved_count.eq(v::reserved_count - 1),
+            v::used_count.eq(v::used_count + 1),
+        ))
+        .execute(conn)?;
     Ok(n == 1)
 }
 
 /// Gives a closed order's reservation back (in the closing transaction).
 pub fn release_voucher_use(conn: &mut DbConnection, voucher_id: i64) -> Result<bool, StoreError> {
-    let n = diesel::update(
-        v::table
-            .find(voucher_id)
-            .filter(v::reserved_count.gt(0)),
-    )
-    .set(v::reserved_count.eq(v::reserved_count - 1))
-    .execute(conn)?;
+    let n = diesel::update(v::table.find(voucher_id).filter(v::reserved_count.gt(0)))
+        .set(v::reserved_count.eq(v::reserved_count - 1))
+        .execute(conn)?;
     Ok(n == 1)
 }
 
