@@ -232,6 +232,20 @@ struct Order {
     voucher_id: Option<i64>,
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = o)]
+struct OrderRow {
+    id: i64,
+    invoice_no: String,
+    user_id: i64,
+    #[diesel(deserialize_as = String)]
+    status: OrderStatus,
+    payment_method: String,
+    subtotal: i64,
+    discount: i64,
+    voucher_id: Option<i64>,
+}
+
 struct Deposit {
     id: i64,
     user_id: i64,
@@ -266,31 +280,21 @@ fn load(conn: &mut DbConnection) -> Result<Snapshot, StoreError> {
         .order(pay::id.asc())
         .select(PaymentRow::as_select())
         .load(conn)?;
-    let raw_orders: Vec<(i64, String, i64, String, String, i64, i64, Option<i64>)> = o::table
+    let orders = o::table
         .order(o::id.asc())
-        .select((
-            o::id,
-            o::invoice_no,
-            o::user_id,
-            o::status,
-            o::payment_method,
-            o::subtotal,
-            o::discount,
-            o::voucher_id,
-        ))
-        .load(conn)?;
-    let mut orders = Vec::with_capacity(raw_orders.len());
-    for (id, invoice_no, user_id, status, channel, subtotal, discount, voucher_id) in raw_orders {
-        orders.push(Order {
-            id,
-            invoice_no,
-            user_id,
-            status: OrderStatus::parse(&status).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            channel,
-            amount: subtotal - discount,
-            voucher_id,
-        });
-    }
+        .select(OrderRow::as_select())
+        .load::<OrderRow>(conn)?
+        .into_iter()
+        .map(|r| Order {
+            id: r.id,
+            invoice_no: r.invoice_no,
+            user_id: r.user_id,
+            status: r.status,
+            channel: r.payment_method,
+            amount: r.subtotal - r.discount,
+            voucher_id: r.voucher_id,
+        })
+        .collect();
     let lines = oi::table
         .select((oi::order_id, oi::product_id, oi::quantity))
         .load(conn)?;

@@ -36,7 +36,7 @@ pub enum CloseReason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Closed {
     /// Closed now: stock and voucher use released, clean-up and customer notice enqueued.
-    Closed(PaymentRow),
+    Closed(Box<PaymentRow>),
     /// It was no longer open (already paid, expired or cancelled — possibly a moment ago by a
     /// concurrent caller): nothing changed. `None`: no such payment.
     NotOpen(Option<PaymentStatus>),
@@ -113,7 +113,7 @@ pub(crate) fn close_in_tx(
             &NewJob::keyed(job, format!("notice:expired:{payment_id}")),
         )?;
     }
-    Ok(Closed::Closed(payment))
+    Ok(Closed::Closed(Box::new(payment)))
 }
 
 /// Closes a pending order and gives back what it held, once.
