@@ -130,7 +130,7 @@ pub async fn maybe_send(services: &Services, health: &HealthSettings, now: i64) 
     if !due {
         return;
     }
-    let reconcile_line = run_reconcile(services).await;
+    let reconcile_line = run_reconcile(&services.pool).await;
     let result = with_conn(&services.pool, move |c| {
         write_tx(c, |c| {
             let last = get_setting(c, LAST_DATE_KEY)?;
@@ -162,8 +162,8 @@ pub async fn maybe_send(services: &Services, health: &HealthSettings, now: i64) 
 }
 
 /// Runs the daily reconciliation, keeps its result in `settings` and returns the summary line.
-async fn run_reconcile(services: &Services) -> String {
-    let outcome = with_conn(&services.pool, |c| {
+pub async fn run_reconcile(pool: &autoorder_schema::Pool) -> String {
+    let outcome = with_conn(pool, |c| {
         let report = autoorder_schema::queries::reconcile::reconcile(c)?;
         set_setting(c, RECONCILE_AT_KEY, &autoorder_schema::now_ms().to_string())?;
         set_setting(
@@ -223,5 +223,31 @@ mod tests {
         assert!(t.contains("Rekonsiliasi uang: bersih"), "{t}");
         assert!(t.contains("Rp 45.000"), "{t}");
         assert!(local_midnight(&chrono_tz::Asia::Jakarta, date).is_some());
+    }
+
+    #[tokio::test]
+    async fn the_daily_reconciliation_reports_and_remembers_its_result() {
+        let (_db, pool) = TestDatabase::migrated(Backend::Sqlite);
+        let line = run_reconcile(&pool).await;
+        assert!(line.starts_with("bersih"), "{line}");
+        autoorder_schema::testing::execute(
+            &pool,
+            "INSERT INTO users (id, first_name, balance, created_at, updated_at, last_seen_at) \
+             VALUES (1, 'Budi', 5000, 0, 0, 0)",
+        )
+        .unwrap();
+        let line = run_reconcile(&pool).await;
+        assert!(
+            line.starts_with("1 selisih (balance_not_ledger_sum 1)"),
+            "{line}"
+        );
+        let mut conn = autoorder_schema::checkout(&pool).unwrap();
+        assert_eq!(
+            get_setting(&mut conn, RECONCILE_FOUND_KEY)
+                .unwrap()
+                .as_deref(),
+            Some("1")
+        );
+        assert!(get_setting(&mut conn, RECONCILE_AT_KEY).unwrap().is_some());
     }
 }
