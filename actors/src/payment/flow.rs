@@ -560,6 +560,17 @@ pub async fn expire(
     Ok(ExpiryOutcome::Done)
 }
 
+/// The poller found a payment still `creating` long after any create could have finished
+/// (the process stopped mid-call): nobody saw its QR, so nobody can pay it. Whatever the
+/// gateway holds is cancelled there and the payment closed as failed (stock released); if it
+/// was paid after all, the recheck of closed payments completes it.
+pub async fn abandon_creating(services: &Services, gateway: &Gateway, payment: &PaymentRow) {
+    cancel_at_gateway(gateway, payment).await;
+    if let Err(e) = close(services, payment.id, CloseReason::Failed).await {
+        log::warn!(target: PAYMENT, "closing abandoned {}: {e}", payment.gateway_order_id);
+    }
+}
+
 /// The poller's second half: asks the gateway about one payment closed within the recheck
 /// window. Paid after all → completed now (or refunded to the balance when its order cannot
 /// take it); still payable at the gateway → cancelled there. Returns whether the gateway

@@ -173,16 +173,13 @@ async fn reconcile_open(services: &Services, gateway: &Gateway) -> bool {
                 .await;
                 services.wake_queue();
             }
-            Ok(Confirmation::NotFound) if payment.status == PaymentStatus::Creating => {
-                // Older than the longest create and unknown to the gateway: the create never
-                // reached it (we crashed mid-call). Close it; a late create answer would find
-                // it closed and cancel its transaction.
-                let id = payment.id;
-                let _ = with_conn(&services.pool, move |c| {
-                    close_payment(c, id, CloseReason::Failed)
-                })
-                .await;
-                services.wake_queue();
+            Ok(Confirmation::NotFound | Confirmation::Pending(_))
+                if payment.status == PaymentStatus::Creating =>
+            {
+                // Older than the longest create: the create never reached the gateway, or its
+                // answer died with the process. No customer saw a QR for it: cancel whatever
+                // the gateway holds and close it.
+                flow::abandon_creating(services, gateway, &payment).await;
             }
             Ok(_) => {}
             Err(e) => {
