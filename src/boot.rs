@@ -246,6 +246,7 @@ fn actor_settings(
                 reconcile_interval: Duration::from_secs(u64::from(
                     config.payment_reconcile_seconds,
                 )),
+                recheck_window: Duration::from_secs(u64::from(config.pakasir.recheck_hours) * 3600),
             }),
             _ => None,
         },

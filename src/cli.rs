@@ -82,6 +82,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Prove every rupiah is accounted for: balances equal ledgers, every ledger row and
+    /// completed payment is justified, paid orders hold their items, voucher counts match.
+    /// Exit 0 clean, 1 with discrepancies (each named), 2 when it could not check.
+    Reconcile {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Also ask Pakasir about every completed or recently closed QRIS payment.
+        #[arg(long)]
+        gateway: bool,
+    },
 }
 
 /// `autoorder config …`

@@ -19,3 +19,4 @@ pub mod logging;
 pub mod maintenance_log;
 pub mod owner_alert;
 pub mod preflight;
+pub mod reconcile_cli;

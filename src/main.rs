@@ -113,6 +113,15 @@ fn main() -> ExitCode {
                 }
                 report.status.exit_code()
             }),
+        Command::Reconcile { json, gateway } => {
+            Ok(match autoorder::boot::init_logging_console(&config) {
+                Ok(()) => autoorder::reconcile_cli::run(&config, json, gateway),
+                Err(e) => {
+                    eprintln!("error: reconcile could not check: {e:#}");
+                    autoorder::reconcile_cli::COULD_NOT_CHECK
+                }
+            })
+        }
         Command::Run => autoorder::boot::prepare_dirs(&config)
             .and_then(|()| autoorder::boot::init_logging(&config, cli.log_config.as_deref()))
             .and_then(|()| autoorder::boot::run(config)),

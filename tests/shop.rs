@@ -665,15 +665,13 @@ fn an_empty_cart_cannot_be_checked_out() {
 
 #[test]
 fn order_history_resends_paid_items_and_refuses_other_peoples_buttons() {
-    use autoorder_schema::queries::shop::balance::apply_balance_change;
+    use autoorder_schema::queries::shop::balance::adjust_balance;
     let shop = Shop::open(Backend::Sqlite, true);
     let (buyer, stranger) = (4207, 4208);
     support::add_users(&shop.store.pool(), [buyer, stranger]);
-    autoorder_schema::write_tx(&mut shop.conn(), |c| {
-        apply_balance_change(c, buyer, 100_000, "manual", Some("test"), Some(ADMIN_ID))
-            .map(|r| r.unwrap())
-    })
-    .unwrap();
+    adjust_balance(&mut shop.conn(), buyer, 100_000, ADMIN_ID, "test top-up")
+        .unwrap()
+        .unwrap();
     runtime().block_on(async {
         shop.type_text(buyer, "Pesanan Saya", &[texts::ORDERS_EMPTY])
             .await;

@@ -44,6 +44,8 @@ pub struct PakasirSettings {
     pub failure_alert_threshold: u32,
     /// `PAYMENT_RECONCILE_SECONDS`.
     pub reconcile_interval: Duration,
+    /// `PAYMENT_RECHECK_HOURS`: how long closed payments are asked about again.
+    pub recheck_window: Duration,
 }
 
 /// Shop rules.

@@ -411,3 +411,141 @@ async fn a_failing_constructor_is_a_crash_with_backoff_not_a_dead_supervisor() {
         .unwrap();
     assert_eq!(child, "broken");
 }
+
+/// An actor whose handlers are async: `in_context` (as PaymentActor's are) or actix's
+/// detached `ResponseFuture`, to show the difference.
+struct Gateway {
+    events: mpsc::UnboundedSender<String>,
+}
+
+impl Actor for Gateway {
+    type Context = Context<Self>;
+    fn started(&mut self, _: &mut Self::Context) {
+        let _ = self.events.send("gateway started".into());
+    }
+}
+
+impl Handler<Shutdown> for Gateway {
+    type Result = ();
+    fn handle(&mut self, _: Shutdown, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
+/// Panics after an await, inside the actor's context.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct PanicInContext;
+
+impl Handler<PanicInContext> for Gateway {
+    type Result = ResponseActFuture<Self, ()>;
+    fn handle(&mut self, _: PanicInContext, _: &mut Self::Context) -> Self::Result {
+        autoorder_actors::supervisor::in_context(async {
+            tokio::task::yield_now().await;
+            panic!("the gateway answered nonsense");
+        })
+    }
+}
+
+/// Panics after an await, in a detached `ResponseFuture` (what PaymentActor used to do).
+#[derive(Message)]
+#[rtype(result = "()")]
+struct PanicDetached;
+
+impl Handler<PanicDetached> for Gateway {
+    type Result = ResponseFuture<()>;
+    fn handle(&mut self, _: PanicDetached, _: &mut Self::Context) -> Self::Result {
+        Box::pin(async {
+            tokio::task::yield_now().await;
+            panic!("lost in a detached task");
+        })
+    }
+}
+
+/// Waits for a signal that only another message can give.
+#[derive(Message)]
+#[rtype(result = "&'static str")]
+struct WaitFor(Arc<tokio::sync::Notify>);
+
+impl Handler<WaitFor> for Gateway {
+    type Result = ResponseActFuture<Self, &'static str>;
+    fn handle(&mut self, msg: WaitFor, _: &mut Self::Context) -> Self::Result {
+        autoorder_actors::supervisor::in_context(async move {
+            msg.0.notified().await;
+            "released"
+        })
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Release(Arc<tokio::sync::Notify>);
+
+impl Handler<Release> for Gateway {
+    type Result = ();
+    fn handle(&mut self, msg: Release, _: &mut Self::Context) {
+        msg.0.notify_one();
+    }
+}
+
+fn gateway_spec(events: &mpsc::UnboundedSender<String>) -> ChildSpec {
+    let events = events.clone();
+    ChildSpec::new("gateway", Restart::Permanent, move || Gateway {
+        events: events.clone(),
+    })
+}
+
+#[actix::test]
+async fn a_panic_in_an_async_handler_run_in_context_restarts_the_actor() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let registry = Registry::default();
+    let _sup = start_supervisor(
+        vec![gateway_spec(&tx)],
+        fast_config(5),
+        registry.clone(),
+        no_escalation(),
+    );
+    assert_eq!(next_event(&mut rx).await, "gateway started");
+    let first = registry.get::<Gateway>("gateway").unwrap();
+
+    // The detached style: the panic dies with its task, nobody restarts anything, and the
+    // actor goes on as if nothing happened. This is why PaymentActor no longer uses it.
+    assert!(first.send(PanicDetached).await.is_err(), "no answer");
+    let notify = Arc::new(tokio::sync::Notify::new());
+    notify.notify_one();
+    assert_eq!(first.send(WaitFor(notify)).await.unwrap(), "released");
+    assert!(rx.try_recv().is_err(), "not restarted");
+    assert_eq!(registry.snapshot()[0].restarts, 0);
+
+    // In the actor's context, the panic reaches the supervisor: a fresh actor.
+    assert!(first.send(PanicInContext).await.is_err());
+    assert_eq!(next_event(&mut rx).await, "gateway started");
+    let info = registry.snapshot().into_iter().next().unwrap();
+    assert_eq!(info.restarts, 1);
+    assert!(info.last_exit.unwrap().contains("nonsense"));
+}
+
+#[actix::test]
+async fn async_handlers_in_context_still_run_concurrently() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let registry = Registry::default();
+    let _sup = start_supervisor(
+        vec![gateway_spec(&tx)],
+        fast_config(5),
+        registry.clone(),
+        no_escalation(),
+    );
+    assert_eq!(next_event(&mut rx).await, "gateway started");
+    let addr = registry.get::<Gateway>("gateway").unwrap();
+    // The first handler waits for what only the second message gives: if handlers were
+    // serialized (a slow gateway call holding the mailbox) this would never finish.
+    let notify = Arc::new(tokio::sync::Notify::new());
+    let waiting = addr.send(WaitFor(notify.clone()));
+    let released = addr.send(Release(notify));
+    let (answer, _) = tokio::time::timeout(Duration::from_secs(10), async {
+        tokio::join!(waiting, released)
+    })
+    .await
+    .expect("the second message was handled while the first one waited");
+    assert_eq!(answer.unwrap(), "released");
+}

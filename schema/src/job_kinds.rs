@@ -48,8 +48,14 @@ pub enum Notice {
     DepositCompleted { deposit_id: i64 },
     /// Buyer: an unpaid invoice expired.
     PaymentExpired { payment_id: i64 },
-    /// Buyer and sellers: paid after expiry when the stock was gone; refunded to balance.
-    LatePaymentRefunded { payment_id: i64 },
+    /// Buyer and sellers: a paid payment its order could not take (stock or voucher gone after
+    /// expiry, or the order already paid); refunded to balance. `reason` is absent in jobs
+    /// written before it existed (they were all "stock gone").
+    LatePaymentRefunded {
+        payment_id: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<crate::queries::shop::payments::RefundReason>,
+    },
     /// Sellers: a product's stock fell to the threshold.
     LowStock { product_id: i64 },
     /// Owners: consecutive gateway failures reached the threshold.
@@ -60,6 +66,17 @@ pub enum Notice {
     UnconfirmedCallback {
         gateway_order_id: String,
         reason: String,
+    },
+    /// Owners: the gateway answered inconsistently about a payment (another amount or project,
+    /// an unknown status); it is flagged for review and nothing was delivered.
+    PaymentUnderReview { payment_id: i64, reason: String },
+    /// Owners: a seller marked an order or deposit paid by hand.
+    ManualPayment {
+        /// The invoice number or the deposit's payment reference.
+        reference: String,
+        admin_id: i64,
+        amount: i64,
+        note: String,
     },
 }
 

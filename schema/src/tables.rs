@@ -60,6 +60,8 @@ diesel::table! {
         valid_until -> Nullable<BigInt>,
         is_active -> Bool,
         created_at -> BigInt,
+        reserved_count -> Integer,
+        imported_uses -> Integer,
     }
 }
 
@@ -156,6 +158,16 @@ diesel::table! {
         completed_at -> Nullable<BigInt>,
         created_at -> BigInt,
         updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    payment_checks (payment_id) {
+        payment_id -> BigInt,
+        review_reason -> Nullable<Text>,
+        flagged_at -> Nullable<BigInt>,
+        checked_at -> Nullable<BigInt>,
+        checks -> Integer,
     }
 }
 
@@ -352,6 +364,7 @@ diesel::joinable!(orders -> users (user_id));
 diesel::joinable!(cart_items -> products (product_id));
 diesel::joinable!(payments -> orders (order_id));
 diesel::joinable!(payments -> deposits (deposit_id));
+diesel::joinable!(payment_checks -> payments (payment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -381,11 +394,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     chat_claims,
     outbox,
     legacy_ids,
+    payment_checks,
 );
 
 /// Every table, in an order that respects foreign keys (parents first). Backups count rows
 /// per table and drills compare them, so the list lives next to the definitions.
-pub const ALL_TABLES: [&str; 27] = [
+pub const ALL_TABLES: [&str; 28] = [
     "users",
     "categories",
     "products",
@@ -413,4 +427,5 @@ pub const ALL_TABLES: [&str; 27] = [
     "chat_claims",
     "outbox",
     "legacy_ids",
+    "payment_checks",
 ];

@@ -421,12 +421,14 @@ impl<'a> Checker<'a> {
         let webhook_secret = self.token_text("PAKASIR_WEBHOOK_SECRET", 8, 128);
         let base_url = self.base_url("PAKASIR_BASE_URL", "https://app.pakasir.com");
         let failure_alert_threshold = self.count("PAYMENT_FAILURE_ALERT_THRESHOLD", 3, 1, u32::MAX);
+        let recheck_hours = self.count("PAYMENT_RECHECK_HOURS", 24, 1, 24 * 30);
         PakasirConfig {
             project_slug,
             api_key,
             webhook_secret,
             base_url,
             failure_alert_threshold,
+            recheck_hours,
         }
     }
 

@@ -94,6 +94,9 @@ pub struct PakasirConfig {
     pub base_url: String,
     /// `PAYMENT_FAILURE_ALERT_THRESHOLD` (default 3).
     pub failure_alert_threshold: u32,
+    /// `PAYMENT_RECHECK_HOURS` (default 24): how long payments closed unpaid are asked about
+    /// again, so money that arrives after an expiry or *Batalkan* is never lost.
+    pub recheck_hours: u32,
 }
 
 /// S3-compatible offsite backup target (`BACKUP_S3_*`).

@@ -860,6 +860,58 @@ pub const QRIS_CREATING: &str = "⏳ Membuat kode QRIS…";
 /// An update whose handling failed for good (the bot crashed on it repeatedly).
 pub const UPDATE_GIVEN_UP: &str =
     "⚠️ Maaf, permintaan Anda tidak dapat diproses. Silakan coba lagi atau ketik /start.";
+// ---------------------------------------------------------------------------------------------
+// Money integrity (issue 10): refunds, reviews, refused cancels, manual payments, Bayar di
+// Pakasir
+// ---------------------------------------------------------------------------------------------
+
+/// The invoice's link to Pakasir's hosted payment page.
+pub const BTN_PAY_ON_PAKASIR: &str = "💳 Bayar di Pakasir";
+/// *Cek Status*: paid, but the order could not take it; the money is in the balance.
+pub const STATUS_REFUNDED: &str =
+    "ℹ️ Pembayaran diterima, tetapi pesanan sudah tidak berlaku. Dana dikembalikan ke saldo Anda.";
+/// *Cek Status* / *Batalkan*: the gateway answered inconsistently; a person looks at it.
+pub const STATUS_UNDER_REVIEW: &str = "🔎 Pembayaran ini sedang ditinjau admin. Anda akan dihubungi; \
+    mohon jangan membayar ulang.";
+/// *Batalkan* refused: the gateway cannot say whether it was paid.
+pub const CANCEL_UNCONFIRMED: &str = "⚠️ Tagihan belum bisa dibatalkan karena status pembayaran \
+    belum bisa dipastikan. Silakan coba lagi sebentar lagi.";
+/// *Batalkan*: it was paid meanwhile.
+pub const CANCEL_ALREADY_PAID: &str =
+    "✅ Pembayaran ternyata sudah diterima, jadi tagihan tidak dibatalkan. Pesanan Anda diproses.";
+/// The order was closed while its QR was being made: nothing to pay.
+pub const QR_CLOSED_MEANWHILE: &str = "❌ Pesanan ini sudah ditutup saat kode QR dibuat, jadi \
+    tagihannya dibatalkan. Tidak ada yang perlu dibayar; silakan pesan lagi bila masih berminat.";
+
+/// Buyer: a paid payment its order could not take (why), refunded to the balance.
+pub fn payment_refunded(reference: &str, amount: &str, why: RefundWhy) -> String {
+    let because = match why {
+        RefundWhy::StockGone => "tagihan sudah kedaluwarsa dan stok sudah habis",
+        RefundWhy::VoucherUsedUp => "tagihan sudah kedaluwarsa dan kuota voucher sudah habis",
+        RefundWhy::AlreadyPaid => "pesanan ini sudah dibayar dengan cara lain",
+    };
+    format!(
+        "ℹ️ Pembayaran {reference} diterima, tetapi {because}. Dana {amount} dikembalikan ke saldo Anda."
+    )
+}
+
+/// Why a payment went to the balance (for the texts).
+pub use autoorder_schema::queries::shop::payments::RefundReason as RefundWhy;
+
+/// Owners: a payment waits for review.
+pub fn payment_under_review(reference: &str, amount: &str, buyer_id: i64, reason: &str) -> String {
+    format!(
+        "🔎 Pembayaran {reference} ({amount}, pelanggan {buyer_id}) perlu ditinjau: {reason}. \
+         Tidak ada yang dikirim; stok dilepas saat kedaluwarsa. Selesaikan manual bila dana memang masuk."
+    )
+}
+
+/// Owners: a seller marked something paid by hand.
+pub fn manual_payment(reference: &str, admin_id: i64, amount: &str, note: &str) -> String {
+    format!(
+        "✍️ {reference} ditandai lunas manual oleh admin {admin_id} ({amount}). Catatan: {note}"
+    )
+}
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ pub mod listen;
 pub mod legacy;
 pub mod orders;
 pub mod outbox;
+pub mod reconcile;
 pub mod settings;
 pub mod shop;
 pub mod snk;

@@ -23,6 +23,7 @@ pub(super) const KNOWN: &[&str] = &[
     "PAKASIR_BASE_URL",
     "PAYMENT_FAILURE_ALERT_THRESHOLD",
     "PAYMENT_RECONCILE_SECONDS",
+    "PAYMENT_RECHECK_HOURS",
     // Store, storage, process
     "DATABASE_URL",
     "DATA_DIR",

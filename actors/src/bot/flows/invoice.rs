@@ -1,18 +1,19 @@
 //! QRIS invoices for orders and deposits alike: the invoice message (the QR rendered from the
-//! gateway's `payment_number`, the gateway's own figures, *Cek Status* / *Batalkan*), recorded
-//! by the invoice job into the outbox; and the two invoice buttons, which ask PaymentActor in
-//! the prepare step (a slow gateway holds only this chat) and answer in the transaction.
+//! gateway's `payment_number`, the gateway's own figures, *Cek Status* / *Batalkan* and the
+//! *Bayar di Pakasir* link), recorded by the invoice job into the outbox; and the two invoice
+//! buttons, which ask PaymentActor in the prepare step (a slow gateway holds only this chat)
+//! and answer in the transaction.
 
 use autoorder_schema::queries::orders::order_of_user;
 use autoorder_schema::queries::shop::payments::view_payment;
 use autoorder_schema::{DbConnection, StoreError};
-use teloxide_core::types::ReplyMarkup;
+use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup, ReplyMarkup};
 
 use crate::bot::context::{Ctx, Toast};
 use crate::bot::pipeline::HandleError;
 use crate::bot::{keyboards, texts};
 use crate::payment::messages::{
-    CancelPayment, CheckPayment, Invoice, PaymentProblem, PaymentState,
+    CancelOutcome, CancelPayment, CheckPayment, Invoice, PaymentProblem, PaymentState,
 };
 use crate::send::{Effect, OnSent, PhotoSource};
 
@@ -27,6 +28,20 @@ pub fn problem_text(problem: &PaymentProblem) -> &'static str {
         PaymentProblem::NotOpen | PaymentProblem::NotFound | PaymentProblem::Store(_) => {
             texts::TRY_AGAIN
         }
+        PaymentProblem::ClosedMeanwhile => texts::QR_CLOSED_MEANWHILE,
+        PaymentProblem::CannotConfirm => texts::CANCEL_UNCONFIRMED,
+        PaymentProblem::UnderReview => texts::STATUS_UNDER_REVIEW,
+    }
+}
+
+/// Adds *Bayar di Pakasir* (the gateway's hosted payment page) under the invoice buttons.
+fn with_pay_link(markup: InlineKeyboardMarkup, pay_url: &str) -> InlineKeyboardMarkup {
+    match pay_url.parse() {
+        Ok(url) => markup.append_row(vec![InlineKeyboardButton::url(
+            texts::BTN_PAY_ON_PAKASIR,
+            url,
+        )]),
+        Err(_) => markup,
     }
 }
 
@@ -71,8 +86,9 @@ pub fn invoice_message(
             file_name: format!("qris-{}.png", invoice.gateway_order_id),
         },
         caption: Some(caption),
-        markup: Some(ReplyMarkup::InlineKeyboard(keyboards::invoice(
-            invoice.payment_id,
+        markup: Some(ReplyMarkup::InlineKeyboard(with_pay_link(
+            keyboards::invoice(invoice.payment_id),
+            &invoice.pay_url,
         ))),
         on_sent: Some(OnSent::InvoiceMessage {
             payment_id: invoice.payment_id,
@@ -97,18 +113,26 @@ pub async fn check(ctx: &Ctx<'_>, payment_id: i64) -> Result<CallbackApply, Hand
         Ok(PaymentState::Paid) => Toast::alert(texts::STATUS_PAID),
         Ok(PaymentState::Expired) => Toast::alert(texts::STATUS_EXPIRED),
         Ok(PaymentState::Cancelled) => Toast::alert(texts::STATUS_CANCELLED),
+        Ok(PaymentState::RefundedToBalance) => Toast::alert(texts::STATUS_REFUNDED),
+        Ok(PaymentState::UnderReview) | Err(PaymentProblem::UnderReview) => {
+            Toast::alert(texts::STATUS_UNDER_REVIEW)
+        }
         Err(PaymentProblem::NotFound) => Toast::stale(),
         Err(PaymentProblem::NotConfigured) => Toast::alert(texts::QRIS_NOT_CONFIGURED),
-        Err(PaymentProblem::NotOpen) => Toast::alert(texts::PAYMENT_NOT_OPEN),
-        Err(PaymentProblem::GatewayUnavailable(_) | PaymentProblem::Store(_)) => {
-            Toast::alert(texts::STATUS_UNAVAILABLE)
+        Err(PaymentProblem::NotOpen | PaymentProblem::ClosedMeanwhile) => {
+            Toast::alert(texts::PAYMENT_NOT_OPEN)
         }
+        Err(
+            PaymentProblem::GatewayUnavailable(_)
+            | PaymentProblem::Store(_)
+            | PaymentProblem::CannotConfirm,
+        ) => Toast::alert(texts::STATUS_UNAVAILABLE),
     }))
 }
 
-/// *Batalkan* on an invoice: PaymentActor closes it (stock released, invoice cleaned up by the
-/// queue) and cancels it at the gateway (prepare step); the customer is told in the
-/// transaction.
+/// *Batalkan* on an invoice: PaymentActor cancels it at the gateway and closes it (stock
+/// released, invoice cleaned up by the queue), refusing when the gateway cannot confirm it
+/// was not paid (prepare step); the customer is told in the transaction.
 pub async fn cancel(ctx: &Ctx<'_>, payment_id: i64) -> Result<CallbackApply, HandleError> {
     let Some(payment) = crate::tree::payment_actor(&ctx.services.registry) else {
         return Ok(toast(Toast::alert(texts::TRY_AGAIN)));
@@ -121,13 +145,19 @@ pub async fn cancel(ctx: &Ctx<'_>, payment_id: i64) -> Result<CallbackApply, Han
         .await
         .map_err(|e| HandleError::Payment(e.to_string()))?;
     Ok(match cancelled {
-        Ok(()) => Box::new(|tx| {
+        Ok(CancelOutcome::Cancelled) => Box::new(|tx| {
             tx.send(texts::PAYMENT_CANCELLED);
             Ok(Toast::note(texts::PAYMENT_CANCELLED))
         }),
+        Ok(CancelOutcome::AlreadyPaid) => toast(Toast::alert(texts::CANCEL_ALREADY_PAID)),
+        Ok(CancelOutcome::RefundedToBalance) => toast(Toast::alert(texts::STATUS_REFUNDED)),
         Err(PaymentProblem::NotFound) => toast(Toast::stale()),
-        Err(PaymentProblem::NotOpen) => toast(Toast::alert(texts::PAYMENT_NOT_OPEN)),
+        Err(PaymentProblem::NotOpen | PaymentProblem::ClosedMeanwhile) => {
+            toast(Toast::alert(texts::PAYMENT_NOT_OPEN))
+        }
         Err(PaymentProblem::NotConfigured) => toast(Toast::alert(texts::QRIS_NOT_CONFIGURED)),
+        Err(PaymentProblem::CannotConfirm) => toast(Toast::alert(texts::CANCEL_UNCONFIRMED)),
+        Err(PaymentProblem::UnderReview) => toast(Toast::alert(texts::STATUS_UNDER_REVIEW)),
         Err(PaymentProblem::GatewayUnavailable(_) | PaymentProblem::Store(_)) => {
             toast(Toast::alert(texts::TRY_AGAIN))
         }

@@ -1,33 +1,39 @@
 //! The shop's invariant-keeping transactions: catalog reads, the persistent cart, vouchers,
 //! checkout with stock reservation, payment completion, expiry, balance and deposits.
 //!
-//! Invariants kept here, whatever the caller does:
+//! Layout: `status` (typed statuses and ledger reasons), `carts`, `products`, `vouchers`,
+//! `checkout` (an order with its stock and voucher use reserved), `payments` (rows, gateway
+//! answers, the failure streak; re-exports completion and closing), `completion` (a confirmed
+//! payment acted on once), `closing` (unpaid payments closed once, flagged for review, polled),
+//! `manual` (a seller marks an order or deposit paid), `balance` (the ledger), `deposits`,
+//! `spam`, `templates`.
+//!
+//! Invariants kept here, whatever the caller does and however many replicas race:
 //! - stock is reserved when an order is created and is never oversold (IMMEDIATE transactions
 //!   on SQLite, `FOR UPDATE SKIP LOCKED` plus a guarded update on PostgreSQL);
-//! - a payment completes once: the items are assigned, the voucher use consumed and the
-//!   delivery, SNK and seller-notice jobs enqueued in the same transaction;
+//! - a voucher use is reserved with the order and never more orders carry a discount than the
+//!   voucher has uses; it becomes a use when the order is paid and is given back when the
+//!   order is closed unpaid;
+//! - every status change is a guarded update (`… WHERE status IN (…)`) and the work it implies
+//!   happens only when a row changed, so a payment completes once and a completed payment is
+//!   never closed: concurrent completions (callback, poller, *Cek Status*, another replica)
+//!   credit once; the ledger's unique (reason, reference) index is the backstop;
+//! - a paid payment is never lost: when its order cannot be fulfilled any more it is refunded
+//!   to the balance;
 //! - a balance equals the sum of its ledger and never goes negative.
 
 pub mod balance;
 pub mod carts;
 pub mod checkout;
+mod closing;
+mod completion;
 pub mod deposits;
+pub mod manual;
 pub mod payments;
 pub mod products;
 pub mod spam;
+pub mod status;
 pub mod vouchers;
-
-/// Order and payment statuses as stored.
-pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const PAID: &str = "paid";
-    pub const DELIVERED: &str = "delivered";
-    pub const CANCELLED: &str = "cancelled";
-    pub const EXPIRED: &str = "expired";
-    pub const COMPLETED: &str = "completed";
-    pub const CREATING: &str = "creating";
-    pub const FAILED: &str = "failed";
-}
 
 /// Seller-editable texts (`templates`): the welcome, *Cara Order*, … The bot falls back to
 /// its built-in text when a key is not set.

@@ -125,6 +125,8 @@ pub struct Call {
     pub params: Value,
     /// When the request arrived.
     pub at: Instant,
+    /// When the double was done with it (answered or dropped); `None` while being served.
+    pub finished_at: Option<Instant>,
     /// The HTTP status answered; `None` while being served or when the connection was dropped.
     pub status: Option<u16>,
     /// The body answered: JSON, or a JSON string for [`Failure::Raw`]; `None` while being
