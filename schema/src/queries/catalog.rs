@@ -1069,8 +1069,8 @@ fn apply(
                             p::updated_at.eq(now),
                             // An admin edit begun before this import is refused, not lost.
                             p::version.eq(p::version + 1),
-                            p::snk_version.eq(p::snk_version
-                                + if known.snk != product.snk { 1 } else { 0 }),
+                            p::snk_version
+                                .eq(p::snk_version + if known.snk != product.snk { 1 } else { 0 }),
                         ))
                         .execute(conn)?;
                     summary.products_updated += 1;

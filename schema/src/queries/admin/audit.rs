@@ -140,7 +140,13 @@ pub fn admin_audit_of(
     let mut query = a::table
         .filter(a::actor_kind.eq(ActorKind::Admin.as_str()))
         .order(a::id.asc())
-        .select((a::actor_id, a::action, a::subject, a::details, a::created_at))
+        .select((
+            a::actor_id,
+            a::action,
+            a::subject,
+            a::details,
+            a::created_at,
+        ))
         .into_boxed();
     if let Some(subject) = subject {
         query = query.filter(a::subject.eq(subject.to_owned()));

@@ -65,6 +65,10 @@ mod tests {
         assert_eq!(PageRequest::new(0, 8).resolve(8), (0, 0, 1));
         assert_eq!(PageRequest::new(1, 8).resolve(9), (1, 8, 2));
         assert_eq!(PageRequest::new(5, 8).resolve(9), (1, 8, 2));
-        assert_eq!(PageRequest::new(3, 0).resolve(2), (1, 1, 2), "per_page 0 counts as 1");
+        assert_eq!(
+            PageRequest::new(3, 0).resolve(2),
+            (1, 1, 2),
+            "per_page 0 counts as 1"
+        );
     }
 }

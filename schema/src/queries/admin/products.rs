@@ -447,10 +447,7 @@ pub fn edit_product(
         let target = p::table
             .filter(p::id.eq(id.0))
             .filter(p::version.eq(expected_version));
-        let bump = (
-            p::version.eq(p::version + 1),
-            p::updated_at.eq(now_ms()),
-        );
+        let bump = (p::version.eq(p::version + 1), p::updated_at.eq(now_ms()));
         let updated = match change {
             ProductChange::Name(v) => diesel::update(target)
                 .set((p::name.eq(v), bump))

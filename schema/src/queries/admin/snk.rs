@@ -47,9 +47,15 @@ pub fn set_snk(
     expected_version: i64,
     snk: Option<&str>,
 ) -> Result<Result<SnkChange, AdminRefusal>, StoreError> {
-    let after = snk.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
+    let after = snk
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
     admin_tx(conn, |conn| {
-        if after.as_deref().is_some_and(|t| !rules::is_valid_long_text(t)) {
+        if after
+            .as_deref()
+            .is_some_and(|t| !rules::is_valid_long_text(t))
+        {
             return Err(AdminRefusal::Invalid(InvalidField::Snk).into());
         }
         let row: Option<(String, Option<String>, i64)> = p::table

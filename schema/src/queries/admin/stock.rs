@@ -81,7 +81,10 @@ pub struct StockCounts {
 }
 
 /// A product's items by state.
-pub fn stock_counts(conn: &mut DbConnection, product: ProductId) -> Result<StockCounts, StoreError> {
+pub fn stock_counts(
+    conn: &mut DbConnection,
+    product: ProductId,
+) -> Result<StockCounts, StoreError> {
     let rows: Vec<(String, i64)> = s::table
         .filter(s::product_id.eq(product.0))
         .group_by(s::state)
@@ -472,9 +475,18 @@ mod tests {
         assert_eq!(
             split.items,
             vec![
-                StockLine { line: 1, content: "a@x.id:1".into() },
-                StockLine { line: 3, content: "b@x.id:2".into() },
-                StockLine { line: 6, content: "c".into() },
+                StockLine {
+                    line: 1,
+                    content: "a@x.id:1".into()
+                },
+                StockLine {
+                    line: 3,
+                    content: "b@x.id:2".into()
+                },
+                StockLine {
+                    line: 6,
+                    content: "c".into()
+                },
             ]
         );
         assert_eq!(split.empty, vec![2, 5]);

@@ -20,7 +20,8 @@ use crate::queries::shop::templates::{HOW_TO_ORDER, PAYMENT_SUCCESS, Template, W
 use crate::tables::templates as t;
 
 /// The texts a seller can edit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TemplateKey {
     /// `/start`.
     Welcome,

@@ -129,7 +129,9 @@ pub(crate) fn last_writer(
         .first(conn)
         .optional()?;
     Ok(row.map(|(kind, actor, at)| LastWriter {
-        seller: (kind == ActorKind::Admin.as_str()).then_some(actor).flatten(),
+        seller: (kind == ActorKind::Admin.as_str())
+            .then_some(actor)
+            .flatten(),
         at,
     }))
 }

@@ -18,7 +18,8 @@ use crate::queries::shop::vouchers::normalise_code;
 use crate::tables::vouchers as v;
 
 /// How a voucher discounts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum VoucherKind {
     /// `value` percent of the subtotal (1–100).
     Percent,
@@ -126,7 +127,10 @@ type Row = (
     bool,
 );
 
-fn info((id, code, kind, value, used, max_uses, from, until, active): Row, now: i64) -> Result<VoucherInfo, StoreError> {
+fn info(
+    (id, code, kind, value, used, max_uses, from, until, active): Row,
+    now: i64,
+) -> Result<VoucherInfo, StoreError> {
     Ok(VoucherInfo {
         id: VoucherId(id),
         code,

@@ -101,12 +101,14 @@ pub fn load_wizard(
         .select((w::state, w::payload_enc, w::created_at, w::expires_at))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(state, payload, created_at, expires_at)| StoredWizard {
-        state,
-        payload,
-        created_at,
-        expires_at,
-    }))
+    Ok(
+        row.map(|(state, payload, created_at, expires_at)| StoredWizard {
+            state,
+            payload,
+            created_at,
+            expires_at,
+        }),
+    )
 }
 
 /// Ends the seller's wizard (*Batal*, or done); returns whether there was one.
