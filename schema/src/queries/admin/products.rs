@@ -92,6 +92,8 @@ pub struct ProductSummary {
     /// Unsold, unreserved items.
     pub available: i64,
     pub category: Option<String>,
+    /// Whether it has SNK text.
+    pub has_snk: bool,
 }
 
 /// A category as a product shows it.
@@ -231,13 +233,20 @@ pub fn list_products(
         .select(count_star())
         .first(conn)?;
     let (page, offset, pages) = request.resolve(total);
-    let rows: Vec<(i64, String, String, i64, Option<String>)> = p::table
+    let rows: Vec<(i64, String, String, i64, Option<String>, bool)> = p::table
         .left_join(c::table)
         .filter(is_archived.eq(archived))
         .order((p::name.asc(), p::id.asc()))
         .offset(offset)
         .limit(i64::from(request.per_page))
-        .select((p::id, p::code, p::name, p::price, c::name.nullable()))
+        .select((
+            p::id,
+            p::code,
+            p::name,
+            p::price,
+            c::name.nullable(),
+            p::snk.is_not_null(),
+        ))
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let counts: std::collections::HashMap<i64, i64> = s::table
@@ -250,14 +259,17 @@ pub fn list_products(
         .collect();
     let items = rows
         .into_iter()
-        .map(|(id, code, name, price, category)| ProductSummary {
-            id: ProductId(id),
-            code,
-            name,
-            price,
-            available: counts.get(&id).copied().unwrap_or(0),
-            category,
-        })
+        .map(
+            |(id, code, name, price, category, has_snk)| ProductSummary {
+                id: ProductId(id),
+                code,
+                name,
+                price,
+                available: counts.get(&id).copied().unwrap_or(0),
+                category,
+                has_snk,
+            },
+        )
         .collect();
     Ok(Page::new(items, page, pages, total))
 }
