@@ -35,6 +35,7 @@
 //! (`429 Too Many Requests: retry after N`). `Markdown`/`MarkdownV2` texts are
 //! passed through unparsed.
 
+mod files;
 mod html;
 mod limits;
 mod methods;
@@ -51,6 +52,7 @@ use actix_web::{App, HttpServer, web};
 use serde_json::Value;
 use tokio::sync::watch;
 
+pub use files::{document_update, photo_update};
 pub use updates::{callback_update, message_update};
 
 pub use limits::RateLimits;
@@ -209,6 +211,8 @@ pub(crate) struct State {
     pub documents: HashMap<String, Value>,
     pub commands: Value,
     pub limits: Limits,
+    /// Files users sent, served by `getFile` and `/file/bot<TOKEN>/<path>`.
+    pub files: files::Files,
 }
 
 impl Shared {
@@ -235,6 +239,7 @@ impl Shared {
                 documents: HashMap::new(),
                 commands: Value::Array(Vec::new()),
                 limits: Limits::default(),
+                files: files::Files::default(),
             }),
             calls_changed: watch::channel(0).0,
             updates_changed: watch::channel(0).0,
@@ -291,6 +296,7 @@ impl TelegramDouble {
                         App::new()
                             .app_data(data.clone())
                             .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+                            .route("/file/{tail:.*}", web::get().to(files::serve))
                             .default_service(web::to(wire::handle))
                     })
                     .workers(1)
