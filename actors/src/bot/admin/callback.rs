@@ -287,7 +287,7 @@ fn template_from_code(code: &str) -> Option<TemplateKey> {
 impl AdminCallback {
     /// The wire form.
     pub fn encode(&self) -> Result<String, CallbackTooLong> {
-        let s = self.to_wire();
+        let s = self.raw();
         if s.len() > MAX_CALLBACK_BYTES {
             return Err(CallbackTooLong(s.len()));
         }
@@ -298,10 +298,10 @@ impl AdminCallback {
     /// [`CallbackTooLong`]); falls back to the label button should that ever not hold.
     pub fn wire(&self) -> String {
         self.encode()
-            .unwrap_or_else(|_| AdminCallback::Noop.to_wire())
+            .unwrap_or_else(|_| AdminCallback::Noop.raw())
     }
 
-    fn to_wire(&self) -> String {
+    fn raw(&self) -> String {
         use AdminCallback as A;
         match self {
             A::Menu => "@m".into(),

@@ -132,6 +132,9 @@ pub struct AuditRow {
     pub at: i64,
 }
 
+/// actor id, action, subject, details, created at.
+type AuditTuple = (Option<i64>, String, Option<String>, String, i64);
+
 /// The admin audit rows, oldest first; only those on `subject` when given.
 pub fn admin_audit_of(
     conn: &mut DbConnection,
@@ -151,7 +154,7 @@ pub fn admin_audit_of(
     if let Some(subject) = subject {
         query = query.filter(a::subject.eq(subject.to_owned()));
     }
-    let rows: Vec<(Option<i64>, String, Option<String>, String, i64)> = query.load(conn)?;
+    let rows: Vec<AuditTuple> = query.load(conn)?;
     rows.into_iter()
         .map(|(seller, action, subject, details, at)| {
             let details: Value = serde_json::from_str(&details)

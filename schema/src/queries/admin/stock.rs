@@ -2,7 +2,7 @@
 //! masked preview, delete chosen unsold items.
 //!
 //! Contents are stored only encrypted ([`DataKeys::encrypt`] with
-//! [`stock_aad`](crate::queries::catalog::stock_aad)), like the catalog import does, and found
+//! [`crate::queries::catalog::stock_aad`]), like the catalog import does, and found
 //! again by their keyed hash, so duplicates are detected without decrypting anything.
 //!
 //! **Duplicates** are refused against the whole store — any product, sold or not — as well as
