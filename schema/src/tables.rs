@@ -28,6 +28,8 @@ diesel::table! {
         name -> Text,
         sort_order -> Integer,
         created_at -> BigInt,
+        /// Optimistic version: bumped by every admin edit (rename).
+        version -> BigInt,
     }
 }
 
@@ -45,6 +47,10 @@ diesel::table! {
         sold_count -> BigInt,
         created_at -> BigInt,
         updated_at -> BigInt,
+        /// Optimistic version of the product's fields (not its SNK): bumped by every admin edit.
+        version -> BigInt,
+        /// Optimistic version of `snk` alone, so SNK and field edits never refuse each other.
+        snk_version -> BigInt,
     }
 }
 
@@ -298,6 +304,8 @@ diesel::table! {
         photo -> Nullable<Text>,
         updated_by -> Nullable<BigInt>,
         updated_at -> BigInt,
+        /// Optimistic version: bumped by every save and reset.
+        version -> BigInt,
     }
 }
 
@@ -352,6 +360,23 @@ diesel::table! {
         new_id -> Nullable<BigInt>,
         voucher_uses -> Nullable<Integer>,
         imported_at -> BigInt,
+    /// One active admin wizard per seller (see `queries::admin::wizards`).
+    admin_wizards (seller_id) {
+        seller_id -> BigInt,
+        state -> Text,
+        payload_enc -> Nullable<Binary>,
+        expires_at -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Per-seller switches (Mode Pembeli).
+    seller_prefs (seller_id) {
+        seller_id -> BigInt,
+        buyer_mode -> Bool,
+        updated_at -> BigInt,
     }
 }
 
@@ -395,11 +420,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     legacy_ids,
     payment_checks,
+    admin_wizards,
+    seller_prefs,
 );
 
 /// Every table, in an order that respects foreign keys (parents first). Backups count rows
 /// per table and drills compare them, so the list lives next to the definitions.
-pub const ALL_TABLES: [&str; 28] = [
+pub const ALL_TABLES: [&str; 30] = [
     "users",
     "categories",
     "products",
@@ -428,4 +455,6 @@ pub const ALL_TABLES: [&str; 28] = [
     "outbox",
     "legacy_ids",
     "payment_checks",
+    "admin_wizards",
+    "seller_prefs",
 ];

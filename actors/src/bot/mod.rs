@@ -17,6 +17,7 @@
 //! chats being handled are renewed in the background, so another replica never takes a chat
 //! over while its handler runs.
 
+pub mod admin;
 pub mod callback;
 pub mod context;
 pub mod conversation;

@@ -703,6 +703,10 @@ fn apply(
                             p::is_active.eq(is_active),
                             p::archived_at.eq(archived_at),
                             p::updated_at.eq(now),
+                            // An admin edit begun before this import is refused, not lost.
+                            p::version.eq(p::version + 1),
+                            p::snk_version
+                                .eq(p::snk_version + if known.snk != product.snk { 1 } else { 0 }),
                         ))
                         .execute(conn)?;
                     summary.products_updated += 1;

@@ -48,6 +48,8 @@ pub mod templates {
     pub const WELCOME: &str = "welcome";
     /// Key of the *Cara Order* text (or photo caption).
     pub const HOW_TO_ORDER: &str = "cara_order";
+    /// Key of the message a customer gets when a payment succeeds (before the delivery).
+    pub const PAYMENT_SUCCESS: &str = "payment_success";
 
     /// A stored template: its text, and a Telegram photo file id when it is a photo with the
     /// text as caption.
@@ -57,7 +59,8 @@ pub mod templates {
         pub photo: Option<String>,
     }
 
-    /// The template stored under `key`, if any.
+    /// The template stored under `key`, if any. A template reset to the default (empty text, no
+    /// photo: the row stays so its version keeps counting) reads as none.
     pub fn get_template(
         conn: &mut DbConnection,
         key: &str,
@@ -67,10 +70,20 @@ pub mod templates {
             .select((t::body, t::photo))
             .first(conn)
             .optional()?;
-        Ok(row.map(|(body, photo)| Template { body, photo }))
+        Ok(row
+            .map(|(body, photo)| Template { body, photo })
+            .filter(|t| !t.is_default()))
     }
 
-    /// Stores a template (replacing the one under `key`).
+    impl Template {
+        /// True for the stored form of "use the built-in text": no text and no photo.
+        pub fn is_default(&self) -> bool {
+            self.body.trim().is_empty() && self.photo.as_deref().is_none_or(|p| p.trim().is_empty())
+        }
+    }
+
+    /// Stores a template (replacing the one under `key`), bumping its version so an admin edit
+    /// begun before this save is refused as "changed meanwhile".
     pub fn set_template(
         conn: &mut DbConnection,
         key: &str,
@@ -93,6 +106,7 @@ pub mod templates {
                 t::photo.eq(&template.photo),
                 t::updated_by.eq(updated_by),
                 t::updated_at.eq(now),
+                t::version.eq(t::version + 1),
             ))
             .execute(k)?);
         Ok(())

@@ -124,6 +124,7 @@ static METHODS: &[MethodSpec] = &[
     now("setMyCommands", set_my_commands),
     now("getMyCommands", get_my_commands),
     now("deleteMyCommands", delete_my_commands),
+    now("getFile", get_file),
 ];
 
 /// The method called `name`, compared case-insensitively like Telegram does.
@@ -898,4 +899,11 @@ fn get_my_commands(ctx: &mut Ctx) -> Result<Value> {
 fn delete_my_commands(ctx: &mut Ctx) -> Result<Value> {
     ctx.state.commands = json!([]);
     Ok(json!(true))
+}
+
+// ---------------------------------------------------------------- files
+
+fn get_file(ctx: &mut Ctx) -> Result<Value> {
+    let file_id = param_str(ctx.params, "file_id");
+    super::files::get_file(&ctx.state.files, file_id.as_deref())
 }

@@ -35,6 +35,7 @@
 //! (`429 Too Many Requests: retry after N`). `Markdown`/`MarkdownV2` texts are
 //! passed through unparsed.
 
+mod files;
 mod html;
 mod limits;
 mod methods;
@@ -51,6 +52,7 @@ use actix_web::{App, HttpServer, web};
 use serde_json::Value;
 use tokio::sync::watch;
 
+pub use files::{document_update, photo_update};
 pub use updates::{callback_update, message_update};
 
 pub use limits::RateLimits;
@@ -211,6 +213,8 @@ pub(crate) struct State {
     pub limits: Limits,
     /// How long every call (but `getUpdates`) takes to be answered: a Bot API far away.
     pub latency: Duration,
+    /// Files users sent, served by `getFile` and `/file/bot<TOKEN>/<path>`.
+    pub files: files::Files,
 }
 
 impl Shared {
@@ -238,6 +242,7 @@ impl Shared {
                 commands: Value::Array(Vec::new()),
                 limits: Limits::default(),
                 latency: Duration::ZERO,
+                files: files::Files::default(),
             }),
             calls_changed: watch::channel(0).0,
             updates_changed: watch::channel(0).0,
@@ -294,6 +299,7 @@ impl TelegramDouble {
                         App::new()
                             .app_data(data.clone())
                             .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+                            .route("/file/{tail:.*}", web::get().to(files::serve))
                             .default_service(web::to(wire::handle))
                     })
                     .workers(1)
