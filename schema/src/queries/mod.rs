@@ -1,5 +1,6 @@
 //! Queries and the transactions that keep the invariants, one module per concern.
 
+pub mod admin;
 pub mod audit;
 pub mod broadcasts;
 pub mod catalog;
