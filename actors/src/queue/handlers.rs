@@ -165,6 +165,30 @@ impl JobContext {
         result
     }
 
+    /// [`sender::copy`] through the limiter, counted like a send.
+    async fn copy_counted(
+        &self,
+        chat_id: i64,
+        from_chat_id: i64,
+        message_id: i64,
+    ) -> Result<sender::Sent, SendError> {
+        self.limiter.acquire(chat_id).await;
+        let result = sender::copy(&self.bot, chat_id, from_chat_id, message_id).await;
+        let label = match &result {
+            Ok(_) => "ok",
+            Err(SendError::RetryAfter(_)) => "retry_after",
+            Err(SendError::Unreachable(_)) => "unreachable",
+            Err(SendError::Transient(_)) => "transient",
+            Err(SendError::Permanent(_)) => "rejected",
+        };
+        self.services
+            .metrics
+            .telegram_sends
+            .get_or_create(&SendLabels { result: label })
+            .inc();
+        result
+    }
+
     async fn after_send_error(&self, job: &ClaimedJob, e: SendError, chat_id: i64) -> Outcome {
         match e {
             SendError::RetryAfter(wait) => {
@@ -198,7 +222,8 @@ impl JobContext {
     }
 
     /// One recipient of a broadcast: skipped when already recorded as sent, parked while the
-    /// broadcast is paused, cancelled with it; the photo is uploaded once and reused by id.
+    /// broadcast is paused, cancelled with it; the photo is uploaded once and reused by id; a
+    /// "copy any message" broadcast is sent with `copyMessage`.
     async fn broadcast_send(
         &self,
         job: &ClaimedJob,
@@ -257,7 +282,13 @@ impl JobContext {
             via_owner_bot: false,
             html: false,
         };
-        let outcome = match self.send_counted(&msg, upload).await {
+        let sent = match content.copy_of() {
+            Some((from_chat_id, message_id)) => {
+                self.copy_counted(user_id, from_chat_id, message_id).await
+            }
+            None => self.send_counted(&msg, upload).await,
+        };
+        let outcome = match sent {
             Ok(sent) => {
                 let file_id = sent
                     .photo_file_id

@@ -71,6 +71,18 @@ impl Audience {
     }
 }
 
+/// "Buyers of" the product with this code (codes are stored upper case), if it exists: how
+/// the CLI names a product.
+pub fn buyers_of_code(conn: &mut DbConnection, code: &str) -> Result<Option<Audience>, StoreError> {
+    use crate::tables::products as p;
+    let id: Option<i64> = p::table
+        .filter(p::code.eq(code.trim().to_uppercase()))
+        .select(p::id)
+        .first(conn)
+        .optional()?;
+    Ok(id.map(|product_id| Audience::BuyersOf { product_id }))
+}
+
 /// The ids of the audience at `now` (epoch ms), ascending.
 pub fn audience_members(
     conn: &mut DbConnection,

@@ -12,7 +12,9 @@
 mod audience;
 mod progress;
 
-pub use audience::{Audience, AudienceProblem, MAX_ACTIVE_DAYS, audience_members, count_audience};
+pub use audience::{
+    Audience, AudienceProblem, MAX_ACTIVE_DAYS, audience_members, buyers_of_code, count_audience,
+};
 pub use progress::{
     Progress, RATE_WINDOW_MS, broadcast_progress, broadcast_progress_at, claim_progress_edit,
     progress_message, set_progress_message,
