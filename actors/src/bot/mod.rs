@@ -5,6 +5,7 @@
 //! takes the bot down. A panic restarts the actor with fresh state; claims it held expire and
 //! the updates are handled again.
 
+pub mod admin;
 pub mod callback;
 pub mod context;
 pub mod conversation;
