@@ -211,7 +211,7 @@ both_backends! {
         buy_with_balance(&mut conn, 5, &[(a, 1)]);
         mark_unreachable(&mut conn, 5).unwrap(); // bought, but unreachable
         sql(&mut conn, "UPDATE users SET is_blocked = TRUE WHERE id = 6");
-        sql(&mut conn, &format!("UPDATE users SET last_seen_at = last_seen_at - 10 * 86400000 WHERE id IN (1, 4)"));
+        sql(&mut conn, "UPDATE users SET last_seen_at = last_seen_at - 10 * 86400000 WHERE id IN (1, 4)");
 
         let now = now_ms();
         let create = |conn: &mut DbConnection, audience: Audience| {

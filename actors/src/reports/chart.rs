@@ -141,7 +141,7 @@ pub fn render_chart(data: &ChartData) -> Result<Vec<u8>, ChartError> {
         let x_label = |v: &SegmentValue<u32>| match v {
             SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
                 let i = *i as usize;
-                if i < labels.len() && i % every == 0 {
+                if i < labels.len() && i.is_multiple_of(every) {
                     labels[i].clone()
                 } else {
                     String::new()
