@@ -31,7 +31,7 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// Broadcast to every reachable customer (sent by the running bot's queue).
+    /// Broadcast to reachable customers (sent by the running bot's queue).
     Broadcast {
         #[command(subcommand)]
         command: BroadcastCommand,
@@ -123,7 +123,7 @@ pub enum KeysCommand {
 /// `autoorder broadcast …`
 #[derive(Debug, Subcommand)]
 pub enum BroadcastCommand {
-    /// Create a broadcast: one job per reachable user.
+    /// Create a broadcast: one job per reachable customer of the audience (default: all).
     Send {
         /// Message text (the caption when a photo is given).
         #[arg(long)]
@@ -131,6 +131,12 @@ pub enum BroadcastCommand {
         /// A photo to send with the text (JPEG/PNG/WebP, at most 10 MB).
         #[arg(long, value_name = "FILE")]
         photo: Option<PathBuf>,
+        /// Only reachable customers who bought this product (its code).
+        #[arg(long, value_name = "CODE", conflicts_with = "active_days")]
+        buyers_of: Option<String>,
+        /// Only reachable customers active in the last N days (1–365).
+        #[arg(long, value_name = "N")]
+        active_days: Option<u32>,
     },
     /// Progress: sent, failed, blocked, pending (the newest broadcast when no id is given).
     Status {

@@ -6,6 +6,7 @@
 //! rate-limited Bot API call passes (one budget per bot token, reply and bulk lanes);
 //! [`wakeup`] carries LISTEN/NOTIFY between replicas. Actors reach the database only through
 //! [`blocking::with_conn`], which keeps diesel off their threads and re-raises panics.
+//! [`reports`] draws the *Laporan* chart and writes its CSV export.
 
 pub mod backup;
 pub mod blocking;
@@ -16,6 +17,7 @@ pub mod log_targets;
 pub mod metrics;
 pub mod payment;
 pub mod queue;
+pub mod reports;
 pub mod send;
 pub mod services;
 pub mod supervisor;

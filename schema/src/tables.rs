@@ -19,6 +19,9 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         last_seen_at -> BigInt,
+        blocked_reason -> Nullable<Text>,
+        blocked_at -> Nullable<BigInt>,
+        blocked_by -> Nullable<BigInt>,
     }
 }
 
@@ -329,6 +332,12 @@ diesel::table! {
         created_by -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        audience -> Text,
+        copy_from_chat_id -> Nullable<BigInt>,
+        copy_message_id -> Nullable<BigInt>,
+        progress_chat_id -> Nullable<BigInt>,
+        progress_message_id -> Nullable<BigInt>,
+        progress_edited_at -> Nullable<BigInt>,
     }
 }
 
@@ -390,6 +399,8 @@ diesel::joinable!(cart_items -> products (product_id));
 diesel::joinable!(payments -> orders (order_id));
 diesel::joinable!(payments -> deposits (deposit_id));
 diesel::joinable!(payment_checks -> payments (payment_id));
+diesel::joinable!(broadcast_recipients -> users (user_id));
+diesel::joinable!(orders -> vouchers (voucher_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,

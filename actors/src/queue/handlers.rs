@@ -183,6 +183,22 @@ impl JobContext {
         result
     }
 
+    /// [`sender::copy`] through the limiter, counted like a send.
+    /// Copies a message (a broadcast of "any message") through the send pipeline.
+    async fn copy_counted(
+        &self,
+        lane: Lane,
+        chat_id: i64,
+        from_chat_id: i64,
+        message_id: i64,
+    ) -> Result<sender::Sent, SendError> {
+        let pipeline = &self.services.sends.shop;
+        pipeline.acquire(lane, chat_id).await;
+        let result = sender::copy(pipeline.bot(), chat_id, from_chat_id, message_id).await;
+        pipeline.observe(lane.label(), &result);
+        result
+    }
+
     async fn after_send_error(&self, job: &ClaimedJob, e: SendError, chat_id: i64) -> Outcome {
         match e {
             SendError::RetryAfter(wait) => {
@@ -215,7 +231,8 @@ impl JobContext {
     }
 
     /// One recipient of a broadcast: skipped when already recorded as sent, parked while the
-    /// broadcast is paused, cancelled with it; the photo is uploaded once and reused by id.
+    /// broadcast is paused, cancelled with it; the photo is uploaded once and reused by id; a
+    /// "copy any message" broadcast is sent with `copyMessage`.
     async fn broadcast_send(
         &self,
         job: &ClaimedJob,
@@ -274,7 +291,14 @@ impl JobContext {
             via_owner_bot: false,
             html: false,
         };
-        let outcome = match self.send_counted(Lane::Bulk, &msg, upload).await {
+        let sent = match content.copy_of() {
+            Some((from_chat_id, message_id)) => {
+                self.copy_counted(Lane::Bulk, user_id, from_chat_id, message_id)
+                    .await
+            }
+            None => self.send_counted(Lane::Bulk, &msg, upload).await,
+        };
+        let outcome = match sent {
             Ok(sent) => {
                 let file_id = sent
                     .photo_file_id

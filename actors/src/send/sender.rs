@@ -119,6 +119,28 @@ pub async fn send(
     result.map(|m| Sent::of(&m)).map_err(|e| classify(&e))
 }
 
+/// Copies a message (`copyMessage`: the content without a "forwarded from" header) to a chat:
+/// a "copy any message" broadcast.
+pub async fn copy(
+    bot: &Bot,
+    chat_id: i64,
+    from_chat_id: i64,
+    message_id: i64,
+) -> Result<Sent, SendError> {
+    let id = i32::try_from(message_id)
+        .map_err(|_| SendError::Permanent(format!("message id {message_id} is out of range")))?;
+    match bot
+        .copy_message(ChatId(chat_id), ChatId(from_chat_id), MessageId(id))
+        .await
+    {
+        Ok(copied) => Ok(Sent {
+            message_id: copied.0,
+            photo_file_id: None,
+        }),
+        Err(e) => Err(classify(&e)),
+    }
+}
+
 /// Deletes a message, or, when Telegram refuses (older than 48 h, already gone), edits it to
 /// `fallback_text` so a stale invoice never looks payable.
 pub async fn delete_or_edit(

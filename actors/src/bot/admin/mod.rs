@@ -10,23 +10,31 @@
 //!   keyboard), [`confirm`] (the one-screen confirmations of every area);
 //! - one module of screens per area — [`menu`], [`products`] (with categories), [`stock`],
 //!   [`snk`], [`vouchers`], [`respon`]: what each step shows, as functions of the data, so the
-//!   handlers only load, decide and show.
+//!   handlers only load, decide and show;
+//! - part 2's areas — [`orders`] (*Order*), [`users`] (*User* and balance adjustments),
+//!   [`broadcast`] (*Broadcast*), [`reports`] (*Laporan*), with [`ui`], their screen model and
+//!   action encoding (to be folded into the framework above).
 //!
 //! Storage is `autoorder_schema::queries::admin` (every write audited in its transaction,
 //! optimistic versions, wizards in the database).
 
+pub mod broadcast;
 pub mod callback;
 pub mod confirm;
 pub mod input;
 pub mod keyboards;
 pub mod menu;
+pub mod orders;
 pub mod placeholders;
 pub mod products;
+pub mod reports;
 pub mod respon;
 pub mod screen;
 pub mod snk;
 pub mod stock;
 pub mod texts;
+pub mod ui;
+pub mod users;
 pub mod vouchers;
 pub mod wizard;
 

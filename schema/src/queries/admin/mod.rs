@@ -13,7 +13,12 @@
 //! - [`vouchers`] — create, list with uses and status, deactivate / reactivate;
 //! - [`templates`] — the seller-editable texts (welcome, *Cara Order*, payment success) and reset;
 //! - [`summary`] — the admin menu's summary line;
-//! - [`wizards`] — the durable wizard state (30 minutes, one per seller) and Mode Pembeli.
+//! - [`wizards`] — the durable wizard state (30 minutes, one per seller) and Mode Pembeli;
+//! - part 2: [`orders`] (the order list with filters, an order's detail), [`users`] (the
+//!   customer list and search, the profile card, block / unblock), [`reports`] (*Laporan*:
+//!   sales figures per period and per day, the stock report, the rows of the CSV export), with
+//!   [`listing`] for their pages. Broadcasts are the one engine in
+//!   [`crate::queries::broadcasts`].
 //!
 //! Rules every write here keeps:
 //! - **Audited**: it appends an [`audit`] row (seller, action, before/after) in the same
@@ -28,13 +33,17 @@
 pub mod audit;
 pub mod categories;
 pub mod ids;
+pub mod listing;
+pub mod orders;
 pub mod paging;
 pub mod products;
+pub mod reports;
 pub mod rules;
 pub mod snk;
 pub mod stock;
 pub mod summary;
 pub mod templates;
+pub mod users;
 pub mod vouchers;
 pub mod wizards;
 
