@@ -13,7 +13,7 @@ use teloxide_core::types::{CallbackQuery, Message, Update, UpdateKind};
 
 use autoorder_schema::StoreError;
 use autoorder_schema::queries::conversations::get_conversation;
-use autoorder_schema::queries::shop::spam::{SpamLimit, SpamVerdict, would_allow};
+use autoorder_schema::queries::shop::spam::{SpamVerdict, would_allow};
 use autoorder_schema::queries::users::{TelegramProfile, is_blocked, touch_user};
 
 use super::callback::CallbackData;
@@ -504,11 +504,6 @@ async fn route_callback(ctx: &Ctx<'_>, data: CallbackData) -> Result<CallbackApp
         }),
         C::Noop => cb(|_| Ok(Toast::none())),
     })
-}
-
-/// The spam limit in force (`SPAM_MAX_ACTIONS` per `SPAM_WINDOW_SECONDS`).
-pub fn spam_limit(services: &Services) -> SpamLimit {
-    guard::limit(services)
 }
 
 #[cfg(test)]

@@ -201,7 +201,7 @@ impl Dispatcher {
                 Ok(e) => e,
                 Err(e) => {
                     log::error!(target: QUEUE, "outbox row {} cannot be read ({e}); dropped", row.id);
-                    self.drop_row(row.id, row.chat_id, row.lane, "unreadable");
+                    self.drop_row(row.id, row.chat_id, "unreadable");
                     continue;
                 }
             };
@@ -289,13 +289,12 @@ impl Dispatcher {
         }
     }
 
-    fn drop_row(&mut self, id: i64, chat_id: i64, lane: OutboxLane, reason: &'static str) {
+    fn drop_row(&mut self, id: i64, chat_id: i64, reason: &'static str) {
         self.services
             .metrics
             .outbox_dropped
             .get_or_create(&DropLabels { reason })
             .inc();
-        let _ = lane;
         self.done.push(Done {
             id,
             chat_id,
@@ -324,7 +323,7 @@ impl Dispatcher {
                 }),
                 Err(e) => {
                     log::debug!(target: QUEUE, "answering a button press in chat {chat} failed: {e:?}");
-                    self.drop_row(held.row.id, chat, lane, "answer_failed");
+                    self.drop_row(held.row.id, chat, "answer_failed");
                 }
             }
             self.maybe_flush(false).await;
@@ -351,7 +350,7 @@ impl Dispatcher {
                 held.next_at = now_ms() + backoff;
                 if held.next_at >= held.row.expires_at {
                     log::warn!(target: QUEUE, "a reply to chat {chat} could not be sent before its TTL ({error}); dropped");
-                    self.drop_row(held.row.id, chat, lane, "expired");
+                    self.drop_row(held.row.id, chat, "expired");
                     true
                 } else {
                     self.reschedules
@@ -363,17 +362,17 @@ impl Dispatcher {
             Err(SendError::Unreachable(reason)) => {
                 log::info!(target: QUEUE, "chat {chat} is unreachable ({reason}); its replies are dropped");
                 self.unreachable.push(chat);
-                self.drop_row(held.row.id, chat, lane, "unreachable");
+                self.drop_row(held.row.id, chat, "unreachable");
                 if let Some(rest) = self.chats.remove(&chat) {
                     for h in rest {
-                        self.drop_row(h.row.id, chat, lane, "unreachable");
+                        self.drop_row(h.row.id, chat, "unreachable");
                     }
                 }
                 true
             }
             Err(SendError::Permanent(error)) => {
                 log::warn!(target: QUEUE, "Telegram rejected a reply to chat {chat}: {error}; dropped");
-                self.drop_row(held.row.id, chat, lane, "rejected");
+                self.drop_row(held.row.id, chat, "rejected");
                 true
             }
         };
