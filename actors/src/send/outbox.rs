@@ -353,6 +353,7 @@ impl Dispatcher {
                     self.drop_row(held.row.id, chat, "expired");
                     true
                 } else {
+                    log::warn!(target: QUEUE, "sending a reply to chat {chat} failed (attempt {}), retried in {backoff} ms: {error}", held.row.attempts);
                     self.reschedules
                         .push((held.row.id, held.row.attempts, held.next_at, error));
                     self.requeue_head(held);
