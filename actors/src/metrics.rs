@@ -346,7 +346,7 @@ impl Collector for OutboxCollector {
         };
         let depth = outbox_depth(&mut conn).unwrap_or_default();
         let mut m = encoder.encode_descriptor(
-            "autoorder_outbox_depth",
+            "outbox_depth",
             "Replies waiting to be sent, by lane",
             None,
             MetricType::Gauge,

@@ -369,6 +369,10 @@ diesel::table! {
         new_id -> Nullable<BigInt>,
         voucher_uses -> Nullable<Integer>,
         imported_at -> BigInt,
+    }
+}
+
+diesel::table! {
     /// One active admin wizard per seller (see `queries::admin::wizards`).
     admin_wizards (seller_id) {
         seller_id -> BigInt,

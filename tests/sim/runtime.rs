@@ -116,6 +116,8 @@ pub(super) fn services(
         data_dir: std::env::temp_dir(),
         log_dir: std::env::temp_dir(),
         send_rate: 1_000,
+        update_concurrency: 16,
+        reply_ttl: Duration::from_secs(3600),
         snk_retention_days: 30,
         pakasir: Some(PakasirSettings {
             base_url: pakasir.base_url(),
@@ -132,15 +134,20 @@ pub(super) fn services(
         health: HealthSettings::default(),
         backup: None,
     };
+    let metrics = Arc::new(Metrics::default());
+    let sends = autoorder_actors::send::Sends::new(&settings.telegram, settings.send_rate, metrics.clone())
+        .expect("Bot API client");
     Services {
         pool,
         settings: Arc::new(settings),
         registry: Registry::default(),
-        metrics: Arc::new(Metrics::default()),
+        metrics,
         state: Arc::new(RuntimeState::default()),
         instance_id: format!("sim-{name}").into(),
         maintenance: Arc::new(|| {}),
         queue_wake: Arc::new(tokio::sync::Notify::new()),
+        outbox_wake: Arc::new(tokio::sync::Notify::new()),
+        sends,
         data_keys: keys,
     }
 }

@@ -404,6 +404,24 @@ impl JobContext {
         Ok(Outcome::Done)
     }
 
+    /// Pakasir's hosted payment page of one of our transactions (empty without Pakasir).
+    fn pay_url(&self, amount: i64, gateway_order_id: &str) -> String {
+        self.services
+            .settings
+            .pakasir
+            .as_ref()
+            .and_then(|p| {
+                crate::payment::pakasir::payment_page_url(
+                    &p.base_url,
+                    &p.project,
+                    amount,
+                    gateway_order_id,
+                )
+                .ok()
+            })
+            .unwrap_or_default()
+    }
+
     /// Creates the gateway transaction of a payment in `creating` (outside any transaction),
     /// then records the invoice message — or why there is none — in the outbox, in the same
     /// transaction that completes this job, so the customer sees exactly one invoice.
@@ -429,6 +447,7 @@ impl JobContext {
                     total_payment: payment.total_payment.unwrap_or(payment.amount),
                     payment_number: number.clone(),
                     expires_at: payment.expires_at.unwrap_or_else(now_ms),
+                    pay_url: self.pay_url(payment.amount, &payment.gateway_order_id),
                 }),
                 (s, _) if s == status::CREATING => match &self.gateway {
                     Some(gateway) => {

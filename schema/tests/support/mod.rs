@@ -97,8 +97,8 @@ pub fn buy_with_balance(
         conn,
         user_id,
         price,
-        "deposit",
-        Some(&format!("test-{user_id}-{price}-{}", rand_suffix())),
+        autoorder_schema::queries::shop::status::LedgerReason::Deposit,
+        &format!("test-{user_id}-{price}-{}", rand_suffix()),
         None,
     )
     .unwrap()

@@ -113,7 +113,7 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Reads a create answer: `{"payment":{..}}`.
-pub(super) fn parse_created(
+pub fn parse_created(
     body: &[u8],
     method: &PaymentMethod,
     order_id: &str,
@@ -146,7 +146,7 @@ pub(super) fn parse_created(
 
 /// Reads a detail answer: `{"transaction":{..}}`. A 2xx without a transaction is a refusal
 /// (with the gateway's message) or unreadable — never "not found", which only HTTP 404 means.
-pub(super) fn parse_detail(
+pub fn parse_detail(
     body: &[u8],
     order_id: &str,
     amount: i64,

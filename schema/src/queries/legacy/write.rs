@@ -17,6 +17,7 @@ use crate::error::StoreError;
 use crate::queries::audit::{ActorKind, AuditEntry, append_audit};
 use crate::queries::catalog::{rules, stock_aad};
 use crate::queries::shop::balance::apply_balance_change;
+use crate::queries::shop::status::LedgerReason;
 use crate::queries::shop::templates::{Template, get_template, set_template};
 use crate::queries::snk::snk_aad;
 use crate::queries::users::whatsapp_aad;
@@ -28,7 +29,7 @@ use crate::tables::{
 /// Rows per `IN (…)` list, well below every backend's parameter limit.
 const CHUNK: usize = 500;
 /// Ledger reason of an opening balance brought from the old bot.
-pub const LEDGER_REASON: &str = "import";
+pub const LEDGER_REASON: &str = LedgerReason::Import.as_str();
 
 /// The ledger reference of a user's opening balance: unique per old user.
 pub fn ledger_reference(legacy_user: &LegacyId) -> String {
@@ -597,8 +598,8 @@ impl Importer<'_> {
                     self.conn,
                     id,
                     x.balance,
-                    LEDGER_REASON,
-                    Some(&reference),
+                    LedgerReason::Import,
+                    &reference,
                     None,
                 )?;
                 if credited.is_err() {
