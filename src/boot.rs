@@ -369,11 +369,14 @@ fn announce_restore(pool: &Pool) {
             let Some(text) = get_setting(c, RESTORE_NOTICE)?.filter(|t| !t.is_empty()) else {
                 return Ok(None);
             };
-            autoorder_actors::health::alerts::enqueue_owner_notice(
-                c,
-                &format!("restore:{}", autoorder_schema::now_ms()),
-                &text,
-            )?;
+            // Keyed by the text, so replicas starting together queue it once.
+            let key = {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::hash::DefaultHasher::new();
+                text.hash(&mut h);
+                format!("restore:{:016x}", h.finish())
+            };
+            autoorder_actors::health::alerts::enqueue_owner_notice(c, &key, &text)?;
             set_setting(c, RESTORE_NOTICE, "")?;
             Ok::<_, autoorder_schema::StoreError>(Some(text))
         })

@@ -132,7 +132,11 @@ pub fn configuration(data: &[u8]) {
                     | "BACKUP_S3_SECRET_ACCESS_KEY"
             );
             let value = value.trim();
-            if secret && value.len() >= 8 {
+            // The same text given to a variable that is not secret is shown as its own value.
+            let also_public = pairs
+                .iter()
+                .any(|(other, v)| other != name && v.contains(value));
+            if secret && value.len() >= 8 && !also_public {
                 assert!(!shown.contains(value), "{name}'s value shown in:\n{shown}");
             }
         }

@@ -723,6 +723,7 @@ mod tests {
         let disk = |avail| DiskUsage {
             total_bytes: 100,
             available_bytes: avail,
+            used_bytes: 0,
         };
         assert_eq!(headroom_disk(&disk(50), 85).status, Status::Ok);
         assert_eq!(headroom_disk(&disk(20), 85).status, Status::Warn);

@@ -38,8 +38,12 @@ impl Listed {
 
 /// A backup target.
 pub enum Target {
-    Dir { name: &'static str, path: PathBuf },
-    S3(S3Client),
+    Dir {
+        name: &'static str,
+        path: PathBuf,
+    },
+    /// Boxed: the client (HTTP pool, signer) is much larger than a directory.
+    S3(Box<S3Client>),
 }
 
 pub(crate) fn fsync_dir(dir: &Path) {

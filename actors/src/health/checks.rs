@@ -103,11 +103,20 @@ pub struct DiskUsage {
     pub total_bytes: u64,
     /// Bytes available to an unprivileged process.
     pub available_bytes: u64,
+    /// Bytes in use (total less free); 0 when unknown.
+    #[serde(default)]
+    pub used_bytes: u64,
 }
 
 impl DiskUsage {
-    /// Fraction used (0..=1) as `df` reports it: what the bot can no longer write.
+    /// Fraction used (0..=1) as `df` reports it: used against what an unprivileged process
+    /// could ever have (used + available), so blocks reserved for root, or a filesystem
+    /// that reports more blocks than it can hand out, do not count as used.
     pub fn used_ratio(&self) -> f64 {
+        if self.used_bytes > 0 {
+            let usable = self.used_bytes.saturating_add(self.available_bytes);
+            return self.used_bytes as f64 / usable as f64;
+        }
         if self.total_bytes == 0 {
             return 0.0;
         }
@@ -559,6 +568,7 @@ mod tests {
         let disk = |avail| DiskUsage {
             total_bytes: 100 * MB,
             available_bytes: avail,
+            used_bytes: 0,
         };
         let ok = one(Readings {
             disk: Some(Ok(disk(20 * MB))),
@@ -571,6 +581,13 @@ mod tests {
         });
         assert_eq!(status_of(&full, names::DISK), Status::Failing);
         assert!(full[0].detail.contains("90% used"), "{}", full[0].detail);
+        // As df: 65 used and 27 available of 252 reported blocks is 71 % used, not 89 %.
+        let df = DiskUsage {
+            total_bytes: 252,
+            available_bytes: 27,
+            used_bytes: 65,
+        };
+        assert!((df.used_ratio() - 65.0 / 92.0).abs() < 1e-9);
     }
 
     #[test]

@@ -208,6 +208,7 @@ mod tests {
             disk: Ok(DiskUsage {
                 total_bytes: 100,
                 available_bytes: disk_avail,
+                used_bytes: 0,
             }),
             memory: Ok(MemoryUsage {
                 used_bytes: mem_used,

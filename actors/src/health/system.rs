@@ -327,6 +327,10 @@ pub fn statvfs(path: &Path) -> Result<DiskUsage, String> {
     Ok(DiskUsage {
         total_bytes: stat.f_blocks.saturating_mul(stat.f_frsize),
         available_bytes: stat.f_bavail.saturating_mul(stat.f_frsize),
+        used_bytes: stat
+            .f_blocks
+            .saturating_sub(stat.f_bfree)
+            .saturating_mul(stat.f_frsize),
     })
 }
 

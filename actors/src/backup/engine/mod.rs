@@ -136,7 +136,7 @@ pub fn targets(settings: &BackupSettings, offsite: bool) -> Vec<Result<Target, S
         if let Some(s3) = &settings.s3 {
             out.push(
                 S3Client::new(s3.clone())
-                    .map(Target::S3)
+                    .map(|c| Target::S3(Box::new(c)))
                     .map_err(|e| e.to_string()),
             );
         }
