@@ -370,6 +370,23 @@ async fn settled_state(services: &Services, payment: &PaymentRow) -> PaymentStat
     }
 }
 
+/// What *Batalkan* reports for a payment found paid: completed for its order (or deposit), or
+/// refunded to the balance — by this call or a concurrent one.
+async fn paid_outcome(
+    services: &Services,
+    payment: &PaymentRow,
+    completion: &Completion,
+) -> CancelOutcome {
+    match completion {
+        Completion::RefundedToBalance { .. } => CancelOutcome::RefundedToBalance,
+        Completion::Completed { .. } => CancelOutcome::AlreadyPaid,
+        _ => match settled_state(services, payment).await {
+            PaymentState::RefundedToBalance => CancelOutcome::RefundedToBalance,
+            _ => CancelOutcome::AlreadyPaid,
+        },
+    }
+}
+
 /// The state a closed payment shows.
 fn closed_state(status: PaymentStatus) -> PaymentState {
     match status {
@@ -450,12 +467,8 @@ pub async fn cancel(
     if !payment.status.is_open() {
         return Err(PaymentProblem::NotOpen);
     }
-    let paid = |c: &Completion| match c {
-        Completion::RefundedToBalance { .. } => Ok(CancelOutcome::RefundedToBalance),
-        _ => Ok(CancelOutcome::AlreadyPaid),
-    };
     match confirm(services, gateway, &payment).await {
-        Ok(Confirmation::Paid(c)) => return paid(&c),
+        Ok(Confirmation::Paid(c)) => return Ok(paid_outcome(services, &payment, &c).await),
         Ok(Confirmation::UnderReview) => return Err(PaymentProblem::UnderReview),
         Ok(Confirmation::Pending(_) | Confirmation::NotFound) => {
             match gateway
@@ -468,7 +481,9 @@ pub async fn cancel(
                     // Refused or unclear: perhaps paid a moment ago. Ask again.
                     log::warn!(target: PAYMENT, "cancelling {} at the gateway: {e}", payment.gateway_order_id);
                     match confirm(services, gateway, &payment).await {
-                        Ok(Confirmation::Paid(c)) => return paid(&c),
+                        Ok(Confirmation::Paid(c)) => {
+                            return Ok(paid_outcome(services, &payment, &c).await);
+                        }
                         Ok(Confirmation::Expired | Confirmation::Cancelled) => {}
                         Ok(Confirmation::UnderReview) => return Err(PaymentProblem::UnderReview),
                         Ok(Confirmation::Pending(_) | Confirmation::NotFound) | Err(_) => {
@@ -491,10 +506,7 @@ pub async fn cancel(
         Closed::Closed(_) => Ok(CancelOutcome::Cancelled),
         // Completed by a concurrent confirmation in the meantime.
         Closed::NotOpen(Some(PaymentStatus::Completed)) => {
-            Ok(match settled_state(services, &payment).await {
-                PaymentState::RefundedToBalance => CancelOutcome::RefundedToBalance,
-                _ => CancelOutcome::AlreadyPaid,
-            })
+            Ok(paid_outcome(services, &payment, &Completion::AlreadyCompleted).await)
         }
         Closed::NotOpen(_) => Err(PaymentProblem::NotOpen),
     }
