@@ -297,8 +297,7 @@ impl AdminCallback {
     /// The wire form of data the bot builds (always within 64 bytes: see
     /// [`CallbackTooLong`]); falls back to the label button should that ever not hold.
     pub fn wire(&self) -> String {
-        self.encode()
-            .unwrap_or_else(|_| AdminCallback::Noop.raw())
+        self.encode().unwrap_or_else(|_| AdminCallback::Noop.raw())
     }
 
     fn raw(&self) -> String {
