@@ -7,10 +7,10 @@
 //! (the webhook's shape check, then the Bot API types), customer callback data, the Pakasir
 //! callback and API answers, catalog TOML and CSV, configuration, backup metadata.
 
+use crate::catalog_cli::{parse_catalog, to_csv, to_toml};
 use autoorder_actors::backup::metadata::Metadata;
 use autoorder_actors::bot::callback::CallbackData;
 use autoorder_actors::payment::pakasir::{PaymentMethod, fuzzing as pakasir};
-use crate::catalog_cli::{parse_catalog, to_csv, to_toml};
 
 use crate::config::{Config, Source};
 

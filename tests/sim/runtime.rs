@@ -135,8 +135,9 @@ pub(super) fn services(
         backup: None,
     };
     let metrics = Arc::new(Metrics::default());
-    let sends = autoorder_actors::send::Sends::new(&settings.telegram, settings.send_rate, metrics.clone())
-        .expect("Bot API client");
+    let sends =
+        autoorder_actors::send::Sends::new(&settings.telegram, settings.send_rate, metrics.clone())
+            .expect("Bot API client");
     Services {
         pool,
         settings: Arc::new(settings),

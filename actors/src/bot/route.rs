@@ -398,7 +398,7 @@ async fn on_callback(
     let profile = ProfileOwned::of(&query.from);
     let query_id = query.id.0.clone();
     let data = query.data.as_deref().map(CallbackData::parse);
-    let handler: Box<dyn FnOnce(&mut Tx<'_>) -> Result<Toast, StoreError> + Send> = match data {
+    let handler: CallbackApply = match data {
         Some(Ok(data)) => {
             let peeked = peek(&ctx).await?;
             let clears = awaits_text(&peeked.conversation) && data != CallbackData::Noop;

@@ -5,10 +5,10 @@
 
 use chrono_tz::Tz;
 
+use autoorder_schema::queries::admin::listing::{Page, PageRequest};
 use autoorder_schema::queries::admin::orders::{
     OrderDetail, OrderFilter, OrderRow, OrderStatus, PaymentLine,
 };
-use autoorder_schema::queries::admin::listing::{Page, PageRequest};
 
 use super::ui::{self, AreaAction, Btn, Fields, PER_PAGE, Screen};
 use crate::format::{local_time, rupiah};

@@ -11,8 +11,8 @@ use diesel::sql_types::{Nullable, Text};
 
 use crate::db::{DbConnection, now_ms, write_tx};
 use crate::error::StoreError;
-use crate::queries::admin::orders::OrderStatus;
 use crate::queries::admin::listing::{Page, PageRequest, customer_name};
+use crate::queries::admin::orders::OrderStatus;
 use crate::queries::audit::{ActorKind, AuditEntry, append_audit};
 use crate::tables::{orders as o, users as u};
 
