@@ -149,6 +149,15 @@ both_backends! {
         check_catalog_and_stock(&mut c);
         check_orders_payments_deposits(&mut c);
         check_vouchers_texts_snk_audit(&mut c);
+        // Every rupiah the move brought is accounted for.
+        let reconciled = store.cli(&["reconcile", "--json"]);
+        assert_eq!(
+            reconciled.status.code(),
+            Some(0),
+            "reconcile after the import:\n{}{}",
+            text(&reconciled.stdout),
+            text(&reconciled.stderr)
+        );
 
         // A second run adds nothing.
         let after = counts(&store);

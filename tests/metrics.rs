@@ -131,7 +131,12 @@ fn metric_names_carry_the_prefix_once_and_are_exactly_the_documented_ones() {
             .families
             .iter()
             .find(|(n, t)| {
-                sample == n || (t == "counter" && sample.strip_suffix("_total") == Some(n))
+                sample == n
+                    || (t == "counter" && sample.strip_suffix("_total") == Some(n))
+                    || (t == "histogram"
+                        && ["_bucket", "_sum", "_count"]
+                            .iter()
+                            .any(|suffix| sample.strip_suffix(suffix) == Some(n)))
             })
             .map(|(n, _)| n);
         assert!(family.is_some(), "sample {sample} of no declared family");

@@ -120,7 +120,9 @@ pub fn open_pool(target: &DbTarget, options: &PoolOptions) -> Result<Pool, Store
             // WAL is a property of the file: set it once, before the pool opens connections.
             let mut c = diesel::SqliteConnection::establish(&sqlite_url(path))
                 .map_err(|e| StoreError::Connect(e.to_string()))?;
-            c.batch_execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;")?;
+            // The busy timeout first: another process closing its last connection checkpoints the
+            // WAL under an exclusive lock, and this one must wait for it, not fail.
+            c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")?;
             sqlite_url(path)
         }
         DbTarget::Postgres(url) => url.clone(),

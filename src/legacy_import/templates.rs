@@ -9,7 +9,7 @@ use autoorder_schema::queries::shop::templates::{HOW_TO_ORDER, WELCOME};
 
 /// Our key of the payment-success text. The admin menu's *Respon bot* adds it to the schema
 /// crate's keys; until then it is defined here so an old payment-success text is kept.
-pub const PAYMENT_SUCCESS: &str = "payment_success";
+pub use autoorder_schema::queries::shop::templates::PAYMENT_SUCCESS;
 
 /// The placeholders our texts understand.
 pub const OUR_PLACEHOLDERS: [&str; 8] = [

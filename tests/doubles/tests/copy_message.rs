@@ -135,6 +135,7 @@ async fn copies_count_against_the_flood_limits() {
     let double = TelegramDouble::start();
     double.enforce_limits(Some(RateLimits {
         per_chat_interval: Duration::from_secs(60),
+        per_chat_burst: 1,
         ..RateLimits::default()
     }));
     let text = seller_says(&double, json!({"text": "Halo"}));

@@ -775,6 +775,9 @@ impl Importer<'_> {
                     v::value.eq(x.value),
                     v::max_uses.eq(x.max_uses),
                     v::used_count.eq(x.used_count),
+                    // Uses consumed in the old bot, which no imported order holds (it never
+                    // linked orders to coupons): reconcile counts them as justified.
+                    v::imported_uses.eq(x.used_count),
                     v::valid_from.eq(x.valid_from),
                     v::valid_until.eq(x.valid_until),
                     v::is_active.eq(true),

@@ -201,6 +201,10 @@ pub(super) fn payments(snap: &Snapshot, index: &Index<'_>, out: &mut Vec<Discrep
             continue;
         }
         match (p.order_id, p.deposit_id) {
+            // History imported from the old bot: its money is in the opening balances.
+            (None, Some(deposit_id)) if snap.imported_payments.contains(&p.id) => {
+                *completed_deposits.entry(deposit_id).or_default() += 1;
+            }
             (None, Some(deposit_id)) => {
                 let reason = if p.method == PaymentChannel::Manual {
                     LedgerReason::ManualPayment
@@ -288,6 +292,10 @@ pub(super) fn payments(snap: &Snapshot, index: &Index<'_>, out: &mut Vec<Discrep
         }
     }
     for deposit in &snap.deposits {
+        if snap.imported_deposits.contains(&deposit.id) {
+            // The old bot's deposits need not have had a gateway payment (manual top-ups).
+            continue;
+        }
         let n = completed_deposits.get(&deposit.id).copied().unwrap_or(0);
         let completed = deposit.status == DepositStatus::Completed.as_str();
         if (completed && n != 1) || (!completed && n != 0) {

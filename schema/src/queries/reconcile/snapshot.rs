@@ -1,18 +1,20 @@
 //! What the checks read: the money tables loaded in one read transaction, and the lookups the
 //! checks share.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::StoreError;
+use crate::queries::legacy::LegacyKind;
 use crate::queries::shop::balance::{ADJUST_ACTION, LedgerReasonText, LedgerRow};
 use crate::queries::shop::payments::PaymentRow;
 use crate::queries::shop::status::{LedgerReason, OrderStatus};
 use crate::tables::{
-    audit_log as a, balance_ledger as l, deposits as d, order_items as oi, orders as o,
-    payment_checks as pc, payments as pay, stock_items as s, users as u, vouchers as v,
+    audit_log as a, balance_ledger as l, deposits as d, legacy_ids as lid, order_items as oi,
+    orders as o, payment_checks as pc, payments as pay, stock_items as s, users as u,
+    vouchers as v,
 };
 
 pub(super) struct Order {
@@ -58,6 +60,10 @@ pub(super) struct Snapshot {
     pub(super) vouchers: Vec<(i64, String, Option<i32>, i32, i32, i32)>,
     pub(super) adjustments: HashMap<i64, (Option<i64>, String)>,
     pub(super) reviews: Vec<(i64, String)>,
+    /// Payments and deposits imported from the old bot as history (`legacy_ids`): their money
+    /// is in the imported opening balances, so no ledger row credits them here.
+    pub(super) imported_payments: HashSet<i64>,
+    pub(super) imported_deposits: HashSet<i64>,
 }
 
 pub(super) fn load(conn: &mut DbConnection) -> Result<Snapshot, StoreError> {
@@ -127,6 +133,18 @@ pub(super) fn load(conn: &mut DbConnection) -> Result<Snapshot, StoreError> {
         .filter(pc::review_reason.is_not_null())
         .select((pc::payment_id, pc::review_reason.assume_not_null()))
         .load(conn)?;
+    let imported =
+        |conn: &mut DbConnection, kind: LegacyKind| -> Result<HashSet<i64>, StoreError> {
+            Ok(lid::table
+                .filter(lid::kind.eq(kind.as_str()))
+                .filter(lid::new_id.is_not_null())
+                .select(lid::new_id.assume_not_null())
+                .load::<i64>(conn)?
+                .into_iter()
+                .collect())
+        };
+    let imported_payments = imported(conn, LegacyKind::Payment)?;
+    let imported_deposits = imported(conn, LegacyKind::Deposit)?;
     Ok(Snapshot {
         users,
         ledger,
@@ -138,6 +156,8 @@ pub(super) fn load(conn: &mut DbConnection) -> Result<Snapshot, StoreError> {
         vouchers,
         adjustments,
         reviews,
+        imported_payments,
+        imported_deposits,
     })
 }
 
