@@ -49,6 +49,7 @@ RUN mkdir -p src actors/src schema/src tests/doubles/src \
 COPY migrations migrations
 COPY schema/src schema/src
 COPY actors/src actors/src
+COPY actors/assets actors/assets
 COPY tests/doubles/src tests/doubles/src
 COPY src src
 RUN cargo build --release --locked -p autoorder \

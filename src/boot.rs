@@ -132,11 +132,9 @@ pub fn db_target(config: &Config) -> DbTarget {
 pub fn open_and_migrate(config: &Config, patience: Duration) -> anyhow::Result<(DbTarget, Pool)> {
     let target = db_target(config);
     let options = PoolOptions {
-        max_size: if target.backend() == autoorder_schema::Backend::Sqlite {
-            8
-        } else {
-            12
-        },
+        // Every chat being handled may hold a connection for its commit, plus the queue, the
+        // outbox sender, the HTTP intake and the probes.
+        max_size: config.update_concurrency.clamp(4, 96) + 8,
         ..PoolOptions::default()
     };
     let started = std::time::Instant::now();
@@ -236,6 +234,8 @@ fn actor_settings(
         data_dir: config.data_dir.clone(),
         log_dir: config.log_dir.clone(),
         send_rate: config.telegram.send_rate,
+        update_concurrency: config.update_concurrency as usize,
+        reply_ttl: Duration::from_secs(u64::from(config.reply_ttl_seconds)),
         snk_retention_days: config.snk_retention_days,
         pakasir: match (&config.pakasir.project_slug, &config.pakasir.api_key) {
             (Some(project), Some(api_key)) => Some(PakasirSettings {
@@ -246,6 +246,7 @@ fn actor_settings(
                 reconcile_interval: Duration::from_secs(u64::from(
                     config.payment_reconcile_seconds,
                 )),
+                recheck_window: Duration::from_secs(u64::from(config.pakasir.recheck_hours) * 3600),
             }),
             _ => None,
         },
@@ -455,17 +456,24 @@ async fn serve(
             },
         )
     };
+    let settings = Arc::new(actor_settings(&config, webhook_secret.clone(), &data_keys));
+    let sends =
+        autoorder_actors::send::Sends::new(&settings.telegram, settings.send_rate, metrics.clone())
+            .map_err(|e| anyhow::anyhow!("the Bot API client cannot be built: {e}"))?;
     let services = Services {
         pool: pool.clone(),
-        settings: Arc::new(actor_settings(&config, webhook_secret.clone(), &data_keys)),
+        settings,
         registry: registry.clone(),
         metrics: metrics.clone(),
         state: state.clone(),
         instance_id: instance_id().into(),
         maintenance,
         queue_wake: Arc::new(tokio::sync::Notify::new()),
+        outbox_wake: Arc::new(tokio::sync::Notify::new()),
+        sends,
         data_keys,
     };
+    autoorder_actors::wakeup::spawn_listener(services.clone());
 
     let (escalated_tx, mut escalated_rx) = mpsc::unbounded_channel::<Escalation>();
     let on_escalate = Arc::new(move |e: Escalation| {

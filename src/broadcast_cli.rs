@@ -1,13 +1,15 @@
 //! `autoorder broadcast …`: creates and steers broadcasts in the database; the running bot's
-//! queue does the sending (woken by NOTIFY on PostgreSQL, within a second on SQLite). The admin
-//! menu calls the same schema functions.
+//! queue does the sending (woken by NOTIFY on PostgreSQL, within a second on SQLite). `send`
+//! takes an audience — every reachable customer (default), `--buyers-of CODE` or
+//! `--active-days N` — resolved by the same engine the admin menu's *Broadcast* uses.
 
 use anyhow::{Context, bail};
 
 use autoorder_schema::queries::audit::{ActorKind, AuditEntry, append_audit};
 use autoorder_schema::queries::broadcasts::{
-    BroadcastPhoto, BroadcastState, Progress, broadcast_progress, change_broadcast_state,
-    create_broadcast, latest_broadcast_id,
+    Audience, BroadcastBody, BroadcastPhoto, BroadcastState, MAX_ACTIVE_DAYS, NewBroadcast,
+    PhotoSource, Progress, broadcast_progress, buyers_of_code, change_broadcast_state,
+    latest_broadcast_id, start_broadcast,
 };
 use autoorder_schema::{Pool, checkout, write_tx};
 
@@ -22,7 +24,12 @@ const MAX_PHOTO_BYTES: u64 = 10 * 1024 * 1024;
 pub fn run(pool: &Pool, command: BroadcastCommand) -> anyhow::Result<i32> {
     let mut conn = checkout(pool)?;
     match command {
-        BroadcastCommand::Send { text, photo } => {
+        BroadcastCommand::Send {
+            text,
+            photo,
+            buyers_of,
+            active_days,
+        } => {
             let text = text.trim().to_string();
             let limit = if photo.is_some() {
                 MAX_CAPTION
@@ -70,20 +77,54 @@ pub fn run(pool: &Pool, command: BroadcastCommand) -> anyhow::Result<i32> {
                     Some(BroadcastPhoto { name, bytes })
                 }
             };
-            let (id, recipients) = write_tx(&mut conn, |c| {
-                let created = create_broadcast(c, &text, photo.as_ref(), "cli")?;
-                append_audit(
+            let audience = match (buyers_of, active_days) {
+                (Some(code), _) => buyers_of_code(&mut conn, &code)?.with_context(|| {
+                    format!("--buyers-of {code}: there is no product with that code")
+                })?,
+                (None, Some(days)) => {
+                    if days == 0 || days > MAX_ACTIVE_DAYS {
+                        bail!("--active-days {days}: expected 1 to {MAX_ACTIVE_DAYS}");
+                    }
+                    Audience::ActiveWithin { days }
+                }
+                (None, None) => Audience::All,
+            };
+            let body = match photo {
+                None => BroadcastBody::Text { text },
+                Some(photo) => BroadcastBody::Photo {
+                    caption: text,
+                    photo: PhotoSource::Upload(photo),
+                },
+            };
+            let with_photo = matches!(body, BroadcastBody::Photo { .. });
+            let created = write_tx(&mut conn, |c| {
+                let created = start_broadcast(
                     c,
-                    &AuditEntry {
-                        actor_kind: ActorKind::Cli,
-                        actor_id: None,
-                        action: "broadcast.create",
-                        subject: Some(&created.0.to_string()),
-                        details: serde_json::json!({ "recipients": created.1, "photo": photo.is_some() }),
+                    &NewBroadcast {
+                        body: &body,
+                        audience,
+                        created_by: "cli",
                     },
                 )?;
+                if let Ok((id, recipients)) = created {
+                    append_audit(
+                        c,
+                        &AuditEntry {
+                            actor_kind: ActorKind::Cli,
+                            actor_id: None,
+                            action: "broadcast.create",
+                            subject: Some(&id.to_string()),
+                            details: serde_json::json!({
+                                "recipients": recipients,
+                                "photo": with_photo,
+                                "audience": audience,
+                            }),
+                        },
+                    )?;
+                }
                 Ok::<_, autoorder_schema::StoreError>(created)
             })?;
+            let (id, recipients) = created.map_err(|e| anyhow::anyhow!("audience: {e}"))?;
             println!(
                 "broadcast {id} created for {recipients} recipient(s); the running bot sends it"
             );

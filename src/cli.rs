@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use autoorder_schema::secret::Secret;
 use clap::{Parser, Subcommand};
 
 /// autoorder — Telegram auto-order shop bot runtime.
@@ -30,7 +31,7 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// Broadcast to every reachable customer (sent by the running bot's queue).
+    /// Broadcast to reachable customers (sent by the running bot's queue).
     Broadcast {
         #[command(subcommand)]
         command: BroadcastCommand,
@@ -44,6 +45,22 @@ pub enum Command {
     Backup {
         #[command(subcommand)]
         command: BackupCommand,
+    },
+    /// Move a store from the Python bot (bot-auto-order): customers and balances, catalog and
+    /// stock, orders, payments and deposits, vouchers, SNK and templates — all or nothing, and
+    /// a second run adds nothing. Stop the old bot first; run with --dry-run first.
+    ImportLegacy {
+        /// The old bot's PostgreSQL database: postgres://USER:PASSWORD@HOST:PORT/DATABASE (also
+        /// read from LEGACY_DATABASE_URL).
+        #[arg(long, value_name = "URL", env = "LEGACY_DATABASE_URL", hide_env_values = true, value_parser = secret)]
+        from: Secret<String>,
+        /// Check everything and show what would be imported, with every note; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The old bot.env's DATA_ENCRYPTION_KEY, to bring the SNK answers it encrypted (also
+        /// read from LEGACY_DATA_ENCRYPTION_KEY); without it they are skipped and counted.
+        #[arg(long, value_name = "KEY", env = "LEGACY_DATA_ENCRYPTION_KEY", hide_env_values = true, value_parser = secret)]
+        legacy_key: Option<Secret<String>>,
     },
     /// The go-live checklist, verified live: configuration, Telegram, owners, Pakasir, database,
     /// keys, backups and drills, headroom, logs, clock. Exit 0 only when nothing fails.
@@ -64,6 +81,17 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Prove every rupiah is accounted for: balances equal ledgers, every ledger row and
+    /// completed payment is justified, paid orders hold their items, voucher counts match.
+    /// Exit 0 clean, 1 with discrepancies (each named), 2 when it could not check.
+    Reconcile {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Also ask Pakasir about every completed or recently closed QRIS payment.
+        #[arg(long)]
+        gateway: bool,
     },
 }
 
@@ -95,7 +123,7 @@ pub enum KeysCommand {
 /// `autoorder broadcast …`
 #[derive(Debug, Subcommand)]
 pub enum BroadcastCommand {
-    /// Create a broadcast: one job per reachable user.
+    /// Create a broadcast: one job per reachable customer of the audience (default: all).
     Send {
         /// Message text (the caption when a photo is given).
         #[arg(long)]
@@ -103,6 +131,12 @@ pub enum BroadcastCommand {
         /// A photo to send with the text (JPEG/PNG/WebP, at most 10 MB).
         #[arg(long, value_name = "FILE")]
         photo: Option<PathBuf>,
+        /// Only reachable customers who bought this product (its code).
+        #[arg(long, value_name = "CODE", conflicts_with = "active_days")]
+        buyers_of: Option<String>,
+        /// Only reachable customers active in the last N days (1–365).
+        #[arg(long, value_name = "N")]
+        active_days: Option<u32>,
     },
     /// Progress: sent, failed, blocked, pending (the newest broadcast when no id is given).
     Status {
@@ -215,4 +249,9 @@ pub enum BackupCommand {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+}
+
+/// A command-line value that must never be printed (URLs with passwords, keys).
+fn secret(value: &str) -> Result<Secret<String>, std::convert::Infallible> {
+    Ok(Secret::new(value.to_string()))
 }

@@ -62,6 +62,20 @@ fn main() -> ExitCode {
                 autoorder::catalog_cli::run(&config, &pool, command)
             })
         }
+        Command::ImportLegacy {
+            from,
+            dry_run,
+            legacy_key,
+        } => autoorder::boot::init_logging_console(&config).and_then(|()| {
+            let (_, pool) =
+                autoorder::boot::open_and_migrate(&config, std::time::Duration::from_secs(30))?;
+            let args = autoorder::legacy_import::ImportArgs {
+                from,
+                dry_run,
+                legacy_key,
+            };
+            autoorder::legacy_import::run(&config, &pool, &args)
+        }),
         Command::Preflight { json } => autoorder::boot::init_logging_console(&config).map(|()| {
             let report = autoorder::preflight::run(&config);
             if json {
@@ -99,6 +113,15 @@ fn main() -> ExitCode {
                 }
                 report.status.exit_code()
             }),
+        Command::Reconcile { json, gateway } => {
+            Ok(match autoorder::boot::init_logging_console(&config) {
+                Ok(()) => autoorder::reconcile_cli::run(&config, json, gateway),
+                Err(e) => {
+                    eprintln!("error: reconcile could not check: {e:#}");
+                    autoorder::reconcile_cli::COULD_NOT_CHECK
+                }
+            })
+        }
         Command::Run => autoorder::boot::prepare_dirs(&config)
             .and_then(|()| autoorder::boot::init_logging(&config, cli.log_config.as_deref()))
             .and_then(|()| autoorder::boot::run(config)),

@@ -30,11 +30,17 @@ const EXPECTED: &[(&str, &str)] = &[
     ("autoorder_jobs_dead", "gauge"),
     ("autoorder_jobs_finished", "counter"),
     ("autoorder_memory_used_ratio", "gauge"),
+    ("autoorder_outbox_depth", "gauge"),
+    ("autoorder_outbox_dropped", "counter"),
     ("autoorder_queue_lag_seconds", "gauge"),
+    ("autoorder_telegram_send_paused_seconds", "counter"),
     ("autoorder_telegram_sends", "counter"),
+    ("autoorder_update_handler_seconds", "histogram"),
     ("autoorder_updates_duplicate", "counter"),
+    ("autoorder_updates_in_flight", "gauge"),
     ("autoorder_updates_processed", "counter"),
     ("autoorder_updates_received", "counter"),
+    ("autoorder_updates_unreadable", "counter"),
 ];
 
 /// One scrape, parsed: the families (`# TYPE` lines) and the sample names.

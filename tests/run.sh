@@ -57,6 +57,14 @@ ensure_postgres() {
         CREATE ROLE autoorder_test LOGIN CREATEDB PASSWORD 'autoorder_test';
       END IF;
     END \$\$;" >/dev/null
+  # Replica tests run several bot processes at once, each with its own pool: the default 100
+  # connection slots are too few. Raise them once (a restart of the local test cluster).
+  local slots; slots=$("${psql_admin[@]}" -c "SHOW max_connections")
+  if [ "${slots:-0}" -lt 300 ]; then
+    log "raising max_connections from $slots to 500 (restarting $version/main)"
+    "${psql_admin[@]}" -c "ALTER SYSTEM SET max_connections = 500" >/dev/null
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main restart
+  fi
   export AUTOORDER_TEST_PG_URL="postgres://autoorder_test:autoorder_test@127.0.0.1:${port}/postgres"
   pg_works "$AUTOORDER_TEST_PG_URL" || { log "PostgreSQL is running but $AUTOORDER_TEST_PG_URL does not work"; exit 1; }
   log "PostgreSQL $version ready on port $port"

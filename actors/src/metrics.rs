@@ -13,7 +13,8 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetri
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry as PromRegistry;
 
 use crate::supervisor::{ChildStatus, Registry};
@@ -40,10 +41,43 @@ pub struct OutcomeLabels {
     pub outcome: &'static str,
 }
 
-/// Labels of a Bot API send by result (`ok`, `retry_after`, `unreachable`, `transient`, `rejected`).
+/// Labels of a Bot API call by lane (`reply`, `bulk`, `answer`) and result (`ok`,
+/// `retry_after`, `unreachable`, `transient`, `rejected`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct SendLabels {
+pub struct LaneSendLabels {
+    pub lane: &'static str,
     pub result: &'static str,
+}
+
+/// Labels of a reply given up (`expired`, `unreachable`, `rejected`, `unreadable`,
+/// `answer_failed`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DropLabels {
+    pub reason: &'static str,
+}
+
+/// Labels by update kind.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    pub kind: String,
+}
+
+/// Seconds from taking an update to committing its transaction.
+#[derive(Debug)]
+pub struct HandlerHistogram(Histogram);
+
+impl Default for HandlerHistogram {
+    fn default() -> Self {
+        // 1 ms … ~16 s.
+        HandlerHistogram(Histogram::new(exponential_buckets(0.001, 2.0, 15)))
+    }
+}
+
+impl HandlerHistogram {
+    /// Records one handling time.
+    pub fn observe(&self, seconds: f64) {
+        self.0.observe(seconds);
+    }
 }
 
 /// Labels of a finished job run.
@@ -64,8 +98,19 @@ pub struct Metrics {
     pub updates_duplicate: Counter,
     /// Updates handled, by outcome.
     pub updates_processed: Family<OutcomeLabels, Counter>,
-    /// Bot API sends by the queue, by result (rate: sends/s; `retry_after`: 429s).
-    pub telegram_sends: Family<SendLabels, Counter>,
+    /// Bot API calls through the send pipeline, by lane and result (rate: sends/s;
+    /// `retry_after`: 429s).
+    pub telegram_sends: Family<LaneSendLabels, Counter>,
+    /// Seconds every send was paused after 429s.
+    pub send_paused_seconds: Counter<f64, std::sync::atomic::AtomicU64>,
+    /// Replies given up, by reason.
+    pub outbox_dropped: Family<DropLabels, Counter>,
+    /// Updates the Bot API types could not read, by kind.
+    pub updates_unreadable: Family<KindLabels, Counter>,
+    /// Updates being handled right now.
+    pub updates_in_flight: Gauge,
+    /// Time from taking an update to committing its transaction.
+    pub handler_seconds: HandlerHistogram,
     /// Job runs by kind and outcome.
     pub jobs_finished: Family<JobLabels, Counter>,
     /// The last health run (HealthActor writes it; `/metrics` and `/health/ready` read it).
@@ -103,8 +148,33 @@ impl Metrics {
         );
         r.register(
             "telegram_sends",
-            "Bot API sends by the queue, by result",
+            "Bot API calls through the send pipeline, by lane and result",
             self.telegram_sends.clone(),
+        );
+        r.register(
+            "telegram_send_paused_seconds",
+            "Seconds every send was paused after Telegram answered 429",
+            self.send_paused_seconds.clone(),
+        );
+        r.register(
+            "outbox_dropped",
+            "Replies given up, by reason",
+            self.outbox_dropped.clone(),
+        );
+        r.register(
+            "updates_unreadable",
+            "Telegram updates the Bot API types could not read, by kind",
+            self.updates_unreadable.clone(),
+        );
+        r.register(
+            "updates_in_flight",
+            "Telegram updates being handled now",
+            self.updates_in_flight.clone(),
+        );
+        r.register(
+            "update_handler_seconds",
+            "Time from taking an update to committing its transaction",
+            self.handler_seconds.0.clone(),
         );
         r.register(
             "jobs_finished",
@@ -113,6 +183,7 @@ impl Metrics {
         );
         r.register_collector(Box::new(ActorTreeCollector { tree }));
         r.register_collector(Box::new(JobsCollector { pool: pool.clone() }));
+        r.register_collector(Box::new(OutboxCollector { pool: pool.clone() }));
         r.register_collector(Box::new(PoolCollector { pool }));
         r.register_collector(Box::new(HealthCollector {
             board: self.health.clone(),
@@ -252,6 +323,42 @@ impl Collector for JobsCollector {
             MetricType::Gauge,
         )?;
         ConstGauge::new(lag as f64 / 1000.0).encode(m)?;
+        Ok(())
+    }
+}
+
+/// Exports the outbox depth by lane, read at scrape time.
+struct OutboxCollector {
+    pool: autoorder_schema::Pool,
+}
+
+impl std::fmt::Debug for OutboxCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OutboxCollector")
+    }
+}
+
+impl Collector for OutboxCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        use autoorder_schema::queries::outbox::{OutboxLane, outbox_depth};
+        let Ok(mut conn) = autoorder_schema::checkout(&self.pool) else {
+            return Ok(());
+        };
+        let depth = outbox_depth(&mut conn).unwrap_or_default();
+        let mut m = encoder.encode_descriptor(
+            "outbox_depth",
+            "Replies waiting to be sent, by lane",
+            None,
+            MetricType::Gauge,
+        )?;
+        for lane in [OutboxLane::Answer, OutboxLane::Reply] {
+            let n = depth
+                .iter()
+                .find(|(l, _)| *l == lane)
+                .map(|(_, n)| *n)
+                .unwrap_or(0);
+            ConstGauge::new(n).encode(m.encode_family(&[("lane", lane.label())])?)?;
+        }
         Ok(())
     }
 }

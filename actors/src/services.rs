@@ -44,6 +44,8 @@ pub struct PakasirSettings {
     pub failure_alert_threshold: u32,
     /// `PAYMENT_RECONCILE_SECONDS`.
     pub reconcile_interval: Duration,
+    /// `PAYMENT_RECHECK_HOURS`: how long closed payments are asked about again.
+    pub recheck_window: Duration,
 }
 
 /// Shop rules.
@@ -81,8 +83,12 @@ pub struct ActorSettings {
     pub db_probe_interval: Duration,
     pub data_dir: PathBuf,
     pub log_dir: PathBuf,
-    /// Messages per second the queue may send (`TELEGRAM_SEND_RATE`).
+    /// Messages per second one bot token may send (`TELEGRAM_SEND_RATE`).
     pub send_rate: u32,
+    /// Chats whose updates are handled at once (`UPDATE_CONCURRENCY`).
+    pub update_concurrency: usize,
+    /// How long a reply may wait in the outbox before it is dropped (`REPLY_TTL_SECONDS`).
+    pub reply_ttl: Duration,
     /// `SNK_RETENTION_DAYS`.
     pub snk_retention_days: u32,
     /// `None` when `PAKASIR_PROJECT_SLUG`/`PAKASIR_API_KEY` are not set (QRIS disabled).
@@ -163,6 +169,10 @@ pub struct Services {
     /// Wakes the queue after a commit that enqueued jobs (in-process; PostgreSQL replicas are
     /// also woken by LISTEN/NOTIFY).
     pub queue_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the outbox sender after a commit that wrote replies (likewise).
+    pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// The send pipelines (one per bot token): every rate-limited Bot API call passes them.
+    pub sends: crate::send::Sends,
     /// Field encryption keys (`DATA_ENCRYPTION_KEY`).
     pub data_keys: Arc<autoorder_schema::crypto::DataKeys>,
 }
@@ -171,5 +181,10 @@ impl Services {
     /// Call after committing a transaction that enqueued jobs.
     pub fn wake_queue(&self) {
         self.queue_wake.notify_one();
+    }
+
+    /// Call after committing a transaction that wrote outbox rows.
+    pub fn wake_outbox(&self) {
+        self.outbox_wake.notify_one();
     }
 }

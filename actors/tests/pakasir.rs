@@ -165,6 +165,64 @@ async fn detail_with_another_amount_or_order_is_not_found() {
 }
 
 #[tokio::test]
+async fn errors_are_classified_by_status_never_by_their_words() {
+    let double = double();
+    // A wrong project slug: the gateway answers 403 "project not found". Taking that for "no
+    // such transaction" closed open payments and cancelled with no alert (finding 8).
+    let mut config =
+        PakasirConfig::new(double.base_url(), "toko-lain", Secret::new(KEY.to_owned()));
+    config.max_attempts = 1;
+    let wrong_project = PakasirClient::new(config).unwrap();
+    let error = wrong_project.detail("INV-40-1", 10_000).await.unwrap_err();
+    assert!(
+        matches!(&error, PakasirError::Unauthorized(m) if m.contains("403") && m.contains("not found")),
+        "{error:?}"
+    );
+    assert!(error.is_configuration());
+    assert!(matches!(
+        wrong_project.cancel("INV-40-1", 10_000).await,
+        Err(PakasirError::Unauthorized(_))
+    ));
+    // Any other 4xx saying "not found" is a refusal, not a missing transaction.
+    let client = client(&double);
+    double.fail(
+        Endpoint::Detail,
+        Failure::Error(400, "order_id not found in request".into()),
+        Some(1),
+    );
+    assert!(matches!(
+        client.detail("INV-40-2", 10_000).await,
+        Err(PakasirError::Rejected(_))
+    ));
+    // And a 2xx that carries an error instead of a transaction, too.
+    double.fail(
+        Endpoint::Detail,
+        Failure::Raw(200, r#"{"error":"transaction not found"}"#.into()),
+        Some(1),
+    );
+    assert!(matches!(
+        client.detail("INV-40-3", 10_000).await,
+        Err(PakasirError::Rejected(_))
+    ));
+    // Only HTTP 404 means the gateway does not know the transaction.
+    assert_eq!(
+        client.detail("INV-40-4", 10_000).await,
+        Err(PakasirError::NotFound)
+    );
+}
+
+#[tokio::test]
+async fn create_answers_carry_the_project_and_amount_to_cross_check() {
+    let double = double();
+    let created = client(&double)
+        .create(PaymentMethod::Qris, "INV-41-1", 30_000)
+        .await
+        .unwrap();
+    assert_eq!(created.project.as_deref(), Some(PROJECT));
+    assert_eq!(created.amount, 30_000);
+}
+
+#[tokio::test]
 async fn an_expired_transaction_reads_expired() {
     let double = double();
     let client = client(&double);
@@ -380,10 +438,14 @@ async fn a_clear_refusal_is_not_retried() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, PakasirError::Rejected(m) if m.contains("401")),
+        matches!(&error, PakasirError::Unauthorized(m) if m.contains("401")),
         "{error:?}"
     );
     assert!(!error.is_transient());
+    assert!(
+        error.is_configuration(),
+        "a wrong key alerts the owners at once"
+    );
     assert_eq!(double.calls_to(Endpoint::Create).len(), 1);
     assert!(
         double.calls_to(Endpoint::Detail).is_empty(),
@@ -392,7 +454,7 @@ async fn a_clear_refusal_is_not_retried() {
 
     let error = wrong_key.detail("INV-14-1", 99_000).await.unwrap_err();
     assert!(
-        matches!(error, PakasirError::Rejected(_)),
+        matches!(error, PakasirError::Unauthorized(_)),
         "a wrong key is not 'not found': {error:?}"
     );
     assert_eq!(double.calls_to(Endpoint::Detail).len(), 1);

@@ -241,3 +241,311 @@ async fn shutdown_stops_children_in_reverse_start_order() {
         .expect("supervisor stopped")
         .unwrap();
 }
+
+/// An actor whose work is asynchronous: the future runs in the actor's context, so a panic
+/// in it is the actor's crash (as PaymentActor's and BotActor's handlers are).
+struct Async {
+    events: mpsc::UnboundedSender<String>,
+    pool: Option<autoorder_schema::Pool>,
+}
+
+impl Actor for Async {
+    type Context = Context<Self>;
+    fn started(&mut self, _: &mut Self::Context) {
+        let _ = self.events.send("async started".into());
+    }
+}
+
+impl Handler<Shutdown> for Async {
+    type Result = ();
+    fn handle(&mut self, _: Shutdown, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
+/// Panics after an await, inside a future spawned in the actor's context.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct BoomLater;
+
+impl Handler<BoomLater> for Async {
+    type Result = ResponseActFuture<Self, ()>;
+    fn handle(&mut self, _: BoomLater, _: &mut Self::Context) -> Self::Result {
+        Box::pin(
+            async {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                panic!("boom after an await");
+            }
+            .into_actor(self),
+        )
+    }
+}
+
+/// Panics inside a database closure on the blocking pool.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct BoomInDb;
+
+impl Handler<BoomInDb> for Async {
+    type Result = ResponseActFuture<Self, ()>;
+    fn handle(&mut self, _: BoomInDb, _: &mut Self::Context) -> Self::Result {
+        let pool = self.pool.clone().expect("a pool");
+        Box::pin(
+            async move {
+                let result: Result<(), _> =
+                    autoorder_actors::blocking::with_conn(&pool, |_| panic!("boom in a query"))
+                        .await;
+                // Reached only if the panic became an error ("database unavailable").
+                let _ = result;
+            }
+            .into_actor(self),
+        )
+    }
+}
+
+#[actix::test]
+async fn a_panic_in_an_async_handler_or_a_database_closure_restarts_the_actor() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let registry = Registry::default();
+    let db = autoorder_schema::testing::TestDatabase::empty(autoorder_schema::db::Backend::Sqlite);
+    let pool = db.pool();
+    let events = tx.clone();
+    let spec = ChildSpec::new("async", Restart::Permanent, move || Async {
+        events: events.clone(),
+        pool: Some(pool.clone()),
+    });
+    let _sup = start_supervisor(
+        vec![spec],
+        fast_config(5),
+        registry.clone(),
+        no_escalation(),
+    );
+    assert_eq!(next_event(&mut rx).await, "async started");
+    registry.get::<Async>("async").unwrap().do_send(BoomLater);
+    assert_eq!(
+        next_event(&mut rx).await,
+        "async started",
+        "restarted after the async panic"
+    );
+    registry.get::<Async>("async").unwrap().do_send(BoomInDb);
+    assert_eq!(
+        next_event(&mut rx).await,
+        "async started",
+        "restarted after the panic in the query"
+    );
+    let info = registry
+        .snapshot()
+        .into_iter()
+        .find(|c| c.name == "async")
+        .unwrap();
+    assert_eq!(info.restarts, 2);
+    assert!(info.last_exit.unwrap().contains("boom in a query"));
+}
+
+#[actix::test]
+async fn a_failing_constructor_is_a_crash_with_backoff_not_a_dead_supervisor() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let registry = Registry::default();
+    let attempts = Arc::new(AtomicU32::new(0));
+    let (a, events) = (attempts.clone(), tx.clone());
+    let flaky = ChildSpec::new("flaky", Restart::Permanent, move || {
+        if a.fetch_add(1, Ordering::SeqCst) < 2 {
+            panic!("cannot build the client");
+        }
+        Counter {
+            name: "flaky",
+            count: 0,
+            events: events.clone(),
+        }
+    });
+    let sup = start_supervisor(
+        vec![spec("steady", Restart::Permanent, &tx), flaky],
+        fast_config(5),
+        registry.clone(),
+        no_escalation(),
+    );
+    let mut started = vec![next_event(&mut rx).await, next_event(&mut rx).await];
+    started.sort();
+    assert_eq!(started, ["flaky started", "steady started"]);
+    assert_eq!(
+        attempts.load(Ordering::SeqCst),
+        3,
+        "two failed constructions, then one that worked"
+    );
+    let info = registry
+        .snapshot()
+        .into_iter()
+        .find(|c| c.name == "flaky")
+        .unwrap();
+    assert_eq!(info.restarts, 2);
+    assert!(info.last_exit.unwrap().contains("cannot build the client"));
+    // The supervisor is alive and still serves its children.
+    assert_eq!(
+        registry
+            .get::<Counter>("steady")
+            .unwrap()
+            .send(Inc)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(!*sup.done.borrow());
+
+    // A constructor that never works escalates like any crash loop.
+    let (esc_tx, mut esc_rx) = mpsc::unbounded_channel();
+    let broken = ChildSpec::new("broken", Restart::Permanent, || -> Counter {
+        panic!("never builds")
+    });
+    let _sup2 = start_supervisor(
+        vec![broken],
+        fast_config(3),
+        Registry::default(),
+        Arc::new(move |e: Escalation| {
+            let _ = esc_tx.send(e.child);
+        }),
+    );
+    let child = tokio::time::timeout(Duration::from_secs(10), esc_rx.recv())
+        .await
+        .expect("escalated")
+        .unwrap();
+    assert_eq!(child, "broken");
+}
+
+/// An actor whose handlers are async: `in_context` (as PaymentActor's are) or actix's
+/// detached `ResponseFuture`, to show the difference.
+struct Gateway {
+    events: mpsc::UnboundedSender<String>,
+}
+
+impl Actor for Gateway {
+    type Context = Context<Self>;
+    fn started(&mut self, _: &mut Self::Context) {
+        let _ = self.events.send("gateway started".into());
+    }
+}
+
+impl Handler<Shutdown> for Gateway {
+    type Result = ();
+    fn handle(&mut self, _: Shutdown, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
+/// Panics after an await, inside the actor's context.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct PanicInContext;
+
+impl Handler<PanicInContext> for Gateway {
+    type Result = ResponseActFuture<Self, ()>;
+    fn handle(&mut self, _: PanicInContext, _: &mut Self::Context) -> Self::Result {
+        autoorder_actors::supervisor::in_context(async {
+            tokio::task::yield_now().await;
+            panic!("the gateway answered nonsense");
+        })
+    }
+}
+
+/// Panics after an await, in a detached `ResponseFuture` (what PaymentActor used to do).
+#[derive(Message)]
+#[rtype(result = "()")]
+struct PanicDetached;
+
+impl Handler<PanicDetached> for Gateway {
+    type Result = ResponseFuture<()>;
+    fn handle(&mut self, _: PanicDetached, _: &mut Self::Context) -> Self::Result {
+        Box::pin(async {
+            tokio::task::yield_now().await;
+            panic!("lost in a detached task");
+        })
+    }
+}
+
+/// Waits for a signal that only another message can give.
+#[derive(Message)]
+#[rtype(result = "&'static str")]
+struct WaitFor(Arc<tokio::sync::Notify>);
+
+impl Handler<WaitFor> for Gateway {
+    type Result = ResponseActFuture<Self, &'static str>;
+    fn handle(&mut self, msg: WaitFor, _: &mut Self::Context) -> Self::Result {
+        autoorder_actors::supervisor::in_context(async move {
+            msg.0.notified().await;
+            "released"
+        })
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Release(Arc<tokio::sync::Notify>);
+
+impl Handler<Release> for Gateway {
+    type Result = ();
+    fn handle(&mut self, msg: Release, _: &mut Self::Context) {
+        msg.0.notify_one();
+    }
+}
+
+fn gateway_spec(events: &mpsc::UnboundedSender<String>) -> ChildSpec {
+    let events = events.clone();
+    ChildSpec::new("gateway", Restart::Permanent, move || Gateway {
+        events: events.clone(),
+    })
+}
+
+#[actix::test]
+async fn a_panic_in_an_async_handler_run_in_context_restarts_the_actor() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let registry = Registry::default();
+    let _sup = start_supervisor(
+        vec![gateway_spec(&tx)],
+        fast_config(5),
+        registry.clone(),
+        no_escalation(),
+    );
+    assert_eq!(next_event(&mut rx).await, "gateway started");
+    let first = registry.get::<Gateway>("gateway").unwrap();
+
+    // The detached style: the panic dies with its task, nobody restarts anything, and the
+    // actor goes on as if nothing happened. This is why PaymentActor no longer uses it.
+    assert!(first.send(PanicDetached).await.is_err(), "no answer");
+    let notify = Arc::new(tokio::sync::Notify::new());
+    notify.notify_one();
+    assert_eq!(first.send(WaitFor(notify)).await.unwrap(), "released");
+    assert!(rx.try_recv().is_err(), "not restarted");
+    assert_eq!(registry.snapshot()[0].restarts, 0);
+
+    // In the actor's context, the panic reaches the supervisor: a fresh actor.
+    assert!(first.send(PanicInContext).await.is_err());
+    assert_eq!(next_event(&mut rx).await, "gateway started");
+    let info = registry.snapshot().into_iter().next().unwrap();
+    assert_eq!(info.restarts, 1);
+    assert!(info.last_exit.unwrap().contains("nonsense"));
+}
+
+#[actix::test]
+async fn async_handlers_in_context_still_run_concurrently() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let registry = Registry::default();
+    let _sup = start_supervisor(
+        vec![gateway_spec(&tx)],
+        fast_config(5),
+        registry.clone(),
+        no_escalation(),
+    );
+    assert_eq!(next_event(&mut rx).await, "gateway started");
+    let addr = registry.get::<Gateway>("gateway").unwrap();
+    // The first handler waits for what only the second message gives: if handlers were
+    // serialized (a slow gateway call holding the mailbox) this would never finish.
+    let notify = Arc::new(tokio::sync::Notify::new());
+    let waiting = addr.send(WaitFor(notify.clone()));
+    let released = addr.send(Release(notify));
+    let (answer, _) = tokio::time::timeout(Duration::from_secs(10), async {
+        tokio::join!(waiting, released)
+    })
+    .await
+    .expect("the second message was handled while the first one waited");
+    assert_eq!(answer.unwrap(), "released");
+}

@@ -128,6 +128,9 @@ pub fn open_pool(target: &DbTarget, options: &PoolOptions) -> Result<Pool, Store
     let manager = ConnectionManager::<DbConnection>::new(url);
     r2d2::Pool::builder()
         .max_size(options.max_size)
+        // Connections are opened as work needs them (r2d2 would otherwise open max_size at
+        // once: several replicas could use up PostgreSQL's connection slots while idle).
+        .min_idle(Some(options.max_size.min(2)))
         .connection_timeout(options.connection_timeout)
         .connection_customizer(Box::new(SqlitePragmas))
         .build(manager)

@@ -48,8 +48,14 @@ pub enum Notice {
     DepositCompleted { deposit_id: i64 },
     /// Buyer: an unpaid invoice expired.
     PaymentExpired { payment_id: i64 },
-    /// Buyer and sellers: paid after expiry when the stock was gone; refunded to balance.
-    LatePaymentRefunded { payment_id: i64 },
+    /// Buyer and sellers: a paid payment its order could not take (stock or voucher gone after
+    /// expiry, or the order already paid); refunded to balance. `reason` is absent in jobs
+    /// written before it existed (they were all "stock gone").
+    LatePaymentRefunded {
+        payment_id: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<crate::queries::shop::payments::RefundReason>,
+    },
     /// Sellers: a product's stock fell to the threshold.
     LowStock { product_id: i64 },
     /// Owners: consecutive gateway failures reached the threshold.
@@ -60,6 +66,17 @@ pub enum Notice {
     UnconfirmedCallback {
         gateway_order_id: String,
         reason: String,
+    },
+    /// Owners: the gateway answered inconsistently about a payment (another amount or project,
+    /// an unknown status); it is flagged for review and nothing was delivered.
+    PaymentUnderReview { payment_id: i64, reason: String },
+    /// Owners: a seller marked an order or deposit paid by hand.
+    ManualPayment {
+        /// The invoice number or the deposit's payment reference.
+        reference: String,
+        admin_id: i64,
+        amount: i64,
+        note: String,
     },
 }
 
@@ -96,8 +113,17 @@ pub enum JobPayload {
     },
     /// Remove SNK answers older than the retention.
     PurgeSnkAnswers { retention_days: u32 },
+    /// Remove handled updates older than `keep_days` (they only serve to de-duplicate
+    /// Telegram's re-deliveries, which stop within a day).
+    PurgeUpdates { keep_days: u32 },
     /// Send a paid order's items to the buyer (once: the handler checks `delivered_at`).
     DeliverOrder { order_id: i64 },
+    /// *Kirim Ulang*: send a paid order's items again (decrypted only when sent).
+    ResendOrder { order_id: i64 },
+    /// Create the gateway transaction of a payment in `creating` and record its invoice
+    /// message in the outbox (runs on any replica: the gateway call is never inside a handler's
+    /// transaction).
+    CreateInvoice { payment_id: i64, chat_id: i64 },
     /// At the gateway's expiry time: confirm with the gateway, then expire the payment and
     /// release what it held.
     ExpirePayment { payment_id: i64 },
@@ -116,7 +142,10 @@ impl JobPayload {
             JobPayload::SnkNotice { .. } => "snk_notice",
             JobPayload::Cleanup { .. } => "cleanup",
             JobPayload::PurgeSnkAnswers { .. } => "purge_snk_answers",
+            JobPayload::PurgeUpdates { .. } => "purge_updates",
             JobPayload::DeliverOrder { .. } => "deliver_order",
+            JobPayload::ResendOrder { .. } => "resend_order",
+            JobPayload::CreateInvoice { .. } => "create_invoice",
             JobPayload::ExpirePayment { .. } => "expire_payment",
             JobPayload::Notify(_) => "notify",
         }
@@ -124,13 +153,15 @@ impl JobPayload {
 
     /// Kinds that call the Bot API and so spend the per-bot send budget. Only the replica
     /// holding the `queue-leader` lease runs them, so N replicas never exceed the budget.
-    pub const TELEGRAM_KINDS: [&'static str; 6] = [
+    pub const TELEGRAM_KINDS: [&'static str; 8] = [
         "send_message",
         "broadcast_send",
         "seller_notice",
         "owner_notice",
         "snk_notice",
         "cleanup",
+        "deliver_order",
+        "resend_order",
     ];
 }
 

@@ -19,6 +19,9 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         last_seen_at -> BigInt,
+        blocked_reason -> Nullable<Text>,
+        blocked_at -> Nullable<BigInt>,
+        blocked_by -> Nullable<BigInt>,
     }
 }
 
@@ -28,6 +31,8 @@ diesel::table! {
         name -> Text,
         sort_order -> Integer,
         created_at -> BigInt,
+        /// Optimistic version: bumped by every admin edit (rename).
+        version -> BigInt,
     }
 }
 
@@ -45,6 +50,10 @@ diesel::table! {
         sold_count -> BigInt,
         created_at -> BigInt,
         updated_at -> BigInt,
+        /// Optimistic version of the product's fields (not its SNK): bumped by every admin edit.
+        version -> BigInt,
+        /// Optimistic version of `snk` alone, so SNK and field edits never refuse each other.
+        snk_version -> BigInt,
     }
 }
 
@@ -60,6 +69,8 @@ diesel::table! {
         valid_until -> Nullable<BigInt>,
         is_active -> Bool,
         created_at -> BigInt,
+        reserved_count -> Integer,
+        imported_uses -> Integer,
     }
 }
 
@@ -160,6 +171,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    payment_checks (payment_id) {
+        payment_id -> BigInt,
+        review_reason -> Nullable<Text>,
+        flagged_at -> Nullable<BigInt>,
+        checked_at -> Nullable<BigInt>,
+        checks -> Integer,
+    }
+}
+
+diesel::table! {
     invoice_messages (payment_id) {
         payment_id -> BigInt,
         chat_id -> BigInt,
@@ -168,12 +189,38 @@ diesel::table! {
 }
 
 diesel::table! {
-    spam_windows (user_id) {
+    spam_buckets (user_id) {
         user_id -> BigInt,
-        window_start -> BigInt,
-        actions -> Integer,
+        tokens_milli -> BigInt,
+        refilled_at -> BigInt,
         warned_at -> Nullable<BigInt>,
         sellers_told_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    chat_claims (chat_id) {
+        chat_id -> BigInt,
+        worker -> Text,
+        locked_until -> BigInt,
+        claimed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        chat_id -> BigInt,
+        lane -> SmallInt,
+        payload -> Text,
+        update_id -> Nullable<BigInt>,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        expires_at -> BigInt,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
     }
 }
 
@@ -260,6 +307,8 @@ diesel::table! {
         photo -> Nullable<Text>,
         updated_by -> Nullable<BigInt>,
         updated_at -> BigInt,
+        /// Optimistic version: bumped by every save and reset.
+        version -> BigInt,
     }
 }
 
@@ -283,6 +332,12 @@ diesel::table! {
         created_by -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        audience -> Text,
+        copy_from_chat_id -> Nullable<BigInt>,
+        copy_message_id -> Nullable<BigInt>,
+        progress_chat_id -> Nullable<BigInt>,
+        progress_message_id -> Nullable<BigInt>,
+        progress_edited_at -> Nullable<BigInt>,
     }
 }
 
@@ -306,6 +361,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Which row of the old Python bot became which of ours (`autoorder import-legacy`).
+    legacy_ids (kind, legacy_id) {
+        kind -> Text,
+        legacy_id -> Text,
+        new_id -> Nullable<BigInt>,
+        voucher_uses -> Nullable<Integer>,
+        imported_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// One active admin wizard per seller (see `queries::admin::wizards`).
+    admin_wizards (seller_id) {
+        seller_id -> BigInt,
+        state -> Text,
+        payload_enc -> Nullable<Binary>,
+        expires_at -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Per-seller switches (Mode Pembeli).
+    seller_prefs (seller_id) {
+        seller_id -> BigInt,
+        buyer_mode -> Bool,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(products -> categories (category_id));
 diesel::joinable!(broadcast_recipients -> broadcasts (broadcast_id));
 diesel::joinable!(order_items -> orders (order_id));
@@ -315,6 +402,9 @@ diesel::joinable!(orders -> users (user_id));
 diesel::joinable!(cart_items -> products (product_id));
 diesel::joinable!(payments -> orders (order_id));
 diesel::joinable!(payments -> deposits (deposit_id));
+diesel::joinable!(payment_checks -> payments (payment_id));
+diesel::joinable!(broadcast_recipients -> users (user_id));
+diesel::joinable!(orders -> vouchers (voucher_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -339,13 +429,19 @@ diesel::allow_tables_to_appear_in_same_query!(
     broadcasts,
     broadcast_recipients,
     snk_answers,
-    spam_windows,
+    spam_buckets,
     invoice_messages,
+    chat_claims,
+    outbox,
+    legacy_ids,
+    payment_checks,
+    admin_wizards,
+    seller_prefs,
 );
 
 /// Every table, in an order that respects foreign keys (parents first). Backups count rows
 /// per table and drills compare them, so the list lives next to the definitions.
-pub const ALL_TABLES: [&str; 24] = [
+pub const ALL_TABLES: [&str; 30] = [
     "users",
     "categories",
     "products",
@@ -368,6 +464,12 @@ pub const ALL_TABLES: [&str; 24] = [
     "broadcasts",
     "broadcast_recipients",
     "snk_answers",
-    "spam_windows",
+    "spam_buckets",
     "invoice_messages",
+    "chat_claims",
+    "outbox",
+    "legacy_ids",
+    "payment_checks",
+    "admin_wizards",
+    "seller_prefs",
 ];

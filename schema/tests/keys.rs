@@ -5,7 +5,9 @@
 use autoorder_schema::both_backends;
 use autoorder_schema::crypto::DataKeys;
 use autoorder_schema::db::{DbConnection, checkout};
-use autoorder_schema::queries::catalog::{export_catalog, import_catalog, parse_catalog};
+use autoorder_schema::queries::catalog::{
+    CatalogFile, ProductEntry, StockEntry, export_catalog, import_catalog,
+};
 use autoorder_schema::queries::keys::{Column, check_ring, rotate_batch, status};
 use autoorder_schema::queries::snk::{load_snk_answer, save_snk_answer, snk_aad};
 use autoorder_schema::queries::users::{TelegramProfile, set_whatsapp, touch_user, whatsapp_aad};
@@ -30,17 +32,35 @@ fn new_ring() -> DataKeys {
     DataKeys::new(vec![key("k2", 2)]).unwrap()
 }
 
-fn catalog(stock: &[&str]) -> String {
-    let lines: Vec<String> = stock.iter().map(|s| format!("  {s:?},")).collect();
-    format!(
-        "[[products]]\ncode = \"NETFLIX\"\nname = \"Netflix 1 bulan\"\nprice = 30000\n\
-         stock = [\n{}\n]\n",
-        lines.join("\n")
-    )
+/// One product with `stock` (the file reader lives beside the CLI; storage tests build the
+/// typed catalog directly).
+fn catalog(stock: &[&str]) -> CatalogFile {
+    CatalogFile {
+        source: "stock.toml".to_string(),
+        categories: Vec::new(),
+        products: vec![ProductEntry {
+            code: "NETFLIX".to_string(),
+            name: "Netflix 1 bulan".to_string(),
+            price: 30_000,
+            category: None,
+            description: String::new(),
+            snk: None,
+            archived: false,
+            stock: stock
+                .iter()
+                .enumerate()
+                .map(|(i, content)| StockEntry {
+                    content: content.to_string(),
+                    line: 6 + i,
+                })
+                .collect(),
+            line: 1,
+        }],
+    }
 }
 
 fn import(conn: &mut DbConnection, keys: &DataKeys, stock: &[&str]) -> Result<usize, String> {
-    let file = parse_catalog(&catalog(stock), "stock.toml").expect("parses");
+    let file = catalog(stock);
     match import_catalog(conn, keys, &file).expect("database") {
         Ok(summary) => Ok(summary.stock_added),
         Err(problems) => Err(problems

@@ -1,13 +1,14 @@
 //! The shop's invariants, on SQLite and PostgreSQL: no overselling under concurrency, atomic
-//! balance payments, idempotent completion, release on expiry, vouchers consumed only when
-//! paid, the failure streak, anti-spam.
+//! balance payments, idempotent completion, release on expiry, voucher uses reserved with the
+//! order and released with it, the failure streak, anti-spam. (The money races are in
+//! `money.rs`.)
 
 use autoorder_schema::both_backends;
 use autoorder_schema::crypto::DataKeys;
 use autoorder_schema::db::{Backend, checkout};
 use autoorder_schema::queries::catalog::stock_aad;
 use autoorder_schema::queries::jobs::{NewJob, jobs_of_kind};
-use autoorder_schema::queries::shop::balance::{apply_balance_change, balance_of, ledger_sum};
+use autoorder_schema::queries::shop::balance::{adjust_balance, balance_of, ledger_sum};
 use autoorder_schema::queries::shop::carts::{
     CartChange, load_cart, set_cart_quantity, set_cart_voucher,
 };
@@ -17,9 +18,9 @@ use autoorder_schema::queries::shop::payments::{
     gateway_failure_streak, record_gateway_failure, record_gateway_success, set_invoice_message,
 };
 use autoorder_schema::queries::shop::products::{available_stock, catalog};
-use autoorder_schema::queries::shop::spam::{SpamVerdict, record_action};
+use autoorder_schema::queries::shop::spam::{SpamLimit, SpamVerdict, record_action_at};
 use autoorder_schema::queries::shop::vouchers::{
-    NewVoucher, VoucherProblem, create_voucher, voucher_uses,
+    NewVoucher, VoucherProblem, create_voucher, voucher_reservations, voucher_uses,
 };
 use autoorder_schema::queries::users::{TelegramProfile, touch_user};
 use autoorder_schema::secret::Secret;
@@ -84,6 +85,13 @@ fn user(conn: &mut DbConnection, id: i64) {
     .unwrap();
 }
 
+/// Tops a balance up the way a seller does (audited, in the ledger).
+fn fund(conn: &mut DbConnection, user_id: i64, amount: i64) {
+    adjust_balance(conn, user_id, amount, 7001, "test top-up")
+        .unwrap()
+        .unwrap();
+}
+
 fn confirmed(amount: i64) -> Confirmed {
     Confirmed {
         amount,
@@ -104,14 +112,14 @@ both_backends! {
         assert_eq!(set_cart_quantity(&mut conn, 1, pid, 2).unwrap(), CartChange::Set(2));
 
         // Not enough balance: nothing changes.
-        apply_balance_change(&mut conn, 1, 50_000, "deposit", None, None).unwrap().unwrap();
+        fund(&mut conn, 1, 50_000);
         let refused = place_order(&mut conn, 1, PayMethod::Balance, 1).unwrap();
         assert!(matches!(refused, Err(CheckoutProblem::InsufficientBalance(s)) if s.balance == 50_000 && s.needed == 60_000));
         assert_eq!(available_stock(&mut conn, pid).unwrap(), 3);
         assert_eq!(load_cart(&mut conn, 1).unwrap().lines.len(), 1, "the cart is intact");
         assert_eq!(count_jobs(&mut conn, "deliver_order"), 0);
 
-        apply_balance_change(&mut conn, 1, 10_000, "deposit", None, None).unwrap().unwrap();
+        fund(&mut conn, 1, 10_000);
         let placed = place_order(&mut conn, 1, PayMethod::Balance, 1).unwrap().unwrap();
         assert_eq!(placed.amount, 60_000);
         assert_eq!(balance_of(&mut conn, 1).unwrap(), 0);
@@ -153,7 +161,7 @@ both_backends! {
 }
 
 both_backends! {
-    fn expiry_releases_stock_cleans_the_invoice_and_keeps_the_voucher(backend) {
+    fn expiry_releases_stock_and_the_voucher_use_and_cleans_the_invoice(backend) {
         let (_db, pool) = TestDatabase::migrated(backend);
         let mut conn = checkout(&pool).unwrap();
         user(&mut conn, 1);
@@ -163,7 +171,8 @@ both_backends! {
         set_cart_voucher(&mut conn, 1, Some("HEMAT10")).unwrap();
         let placed = place_order(&mut conn, 1, PayMethod::Qris, 3).unwrap().unwrap();
         assert_eq!((placed.subtotal, placed.discount, placed.amount), (50_000, 5_000, 45_000));
-        assert_eq!(voucher_uses(&mut conn, vid).unwrap(), 0, "not consumed before payment");
+        assert_eq!(voucher_uses(&mut conn, vid).unwrap(), 0, "not used before payment");
+        assert_eq!(voucher_reservations(&mut conn, vid).unwrap(), 1, "but reserved with the order");
         assert!(catalog(&mut conn).unwrap().is_empty(), "the only item is reserved");
         let payment_id = placed.payment_id.unwrap();
         set_invoice_message(&mut conn, payment_id, 1, 99).unwrap();
@@ -171,6 +180,7 @@ both_backends! {
         assert!(matches!(close_payment(&mut conn, payment_id, CloseReason::Expired).unwrap(), Closed::Closed(_)));
         assert_eq!(available_stock(&mut conn, pid).unwrap(), 1, "released");
         assert_eq!(voucher_uses(&mut conn, vid).unwrap(), 0);
+        assert_eq!(voucher_reservations(&mut conn, vid).unwrap(), 0, "the use went back");
         assert_eq!(count_jobs(&mut conn, "cleanup"), 1);
         assert_eq!(count_jobs(&mut conn, "notify"), 1, "the customer is told");
         assert!(matches!(close_payment(&mut conn, payment_id, CloseReason::Expired).unwrap(), Closed::NotOpen(_)));
@@ -179,7 +189,8 @@ both_backends! {
         let gid = placed.gateway_order_id.unwrap();
         assert!(matches!(complete_payment(&mut conn, &gid, &confirmed(45_000), 3).unwrap(), Completion::Completed { .. }));
         assert_eq!(available_stock(&mut conn, pid).unwrap(), 0);
-        assert_eq!(voucher_uses(&mut conn, vid).unwrap(), 1, "consumed at payment");
+        assert_eq!(voucher_uses(&mut conn, vid).unwrap(), 1, "taken again at the late payment");
+        assert_eq!(voucher_reservations(&mut conn, vid).unwrap(), 0);
         // The voucher is used up now.
         let other = product(&mut conn, "CV2", 10_000, 1, None);
         set_cart_quantity(&mut conn, 1, other, 1).unwrap();
@@ -198,7 +209,7 @@ both_backends! {
         set_cart_quantity(&mut conn, 1, pid, 1).unwrap();
         let first = place_order(&mut conn, 1, PayMethod::Qris, 0).unwrap().unwrap();
         close_payment(&mut conn, first.payment_id.unwrap(), CloseReason::Expired).unwrap();
-        apply_balance_change(&mut conn, 2, 15_000, "deposit", None, None).unwrap().unwrap();
+        fund(&mut conn, 2, 15_000);
         set_cart_quantity(&mut conn, 2, pid, 1).unwrap();
         place_order(&mut conn, 2, PayMethod::Balance, 0).unwrap().unwrap();
         let outcome = complete_payment(&mut conn, first.gateway_order_id.as_deref().unwrap(), &confirmed(15_000), 0).unwrap();
@@ -285,17 +296,33 @@ both_backends! {
 }
 
 both_backends! {
-    fn spam_is_detected_per_window_and_warned_once(backend) {
+    fn spam_is_a_token_bucket_with_a_burst_and_warned_once_per_window(backend) {
         let (_db, pool) = TestDatabase::migrated(backend);
         let mut conn = checkout(&pool).unwrap();
         user(&mut conn, 1);
-        for _ in 0..5 {
-            assert_eq!(record_action(&mut conn, 1, 5, 60_000, 120_000).unwrap(), SpamVerdict::Allow);
+        // 5 per 5 s sustained (one a second), 10 at once.
+        let limit = SpamLimit { max_actions: 5, window_ms: 5_000, seller_cooldown_ms: 120_000 };
+        let t0 = 1_000_000;
+        for i in 0..10 {
+            assert_eq!(record_action_at(&mut conn, 1, &limit, t0 + i).unwrap(), SpamVerdict::Allow, "tap {i} of a quick burst");
         }
-        assert_eq!(record_action(&mut conn, 1, 5, 60_000, 120_000).unwrap(), SpamVerdict::Spam { warn: true, tell_sellers: true });
-        assert_eq!(record_action(&mut conn, 1, 5, 60_000, 120_000).unwrap(), SpamVerdict::Spam { warn: false, tell_sellers: false });
-        // A zero-length window starts afresh.
-        assert_eq!(record_action(&mut conn, 1, 5, -1, 120_000).unwrap(), SpamVerdict::Allow);
+        assert_eq!(record_action_at(&mut conn, 1, &limit, t0 + 10).unwrap(), SpamVerdict::Spam { warn: true, tell_sellers: true });
+        assert_eq!(record_action_at(&mut conn, 1, &limit, t0 + 20).unwrap(), SpamVerdict::Spam { warn: false, tell_sellers: false });
+        // A second later one token is back: one action, then dropped again (no new warning
+        // within the window).
+        assert_eq!(record_action_at(&mut conn, 1, &limit, t0 + 1_020).unwrap(), SpamVerdict::Allow);
+        assert_eq!(record_action_at(&mut conn, 1, &limit, t0 + 1_030).unwrap(), SpamVerdict::Spam { warn: false, tell_sellers: false });
+        // After a window the user is warned again; sellers only after their cool-down.
+        assert_eq!(record_action_at(&mut conn, 1, &limit, t0 + 5_100).unwrap(), SpamVerdict::Allow);
+        let first_drop = (0..10)
+            .map(|_| record_action_at(&mut conn, 1, &limit, t0 + 5_101).unwrap())
+            .find(|v| *v != SpamVerdict::Allow);
+        assert_eq!(first_drop, Some(SpamVerdict::Spam { warn: true, tell_sellers: false }));
+        // Quiet for long: the bucket is full again, never above the burst.
+        for i in 0..10 {
+            assert_eq!(record_action_at(&mut conn, 1, &limit, t0 + 3_600_000 + i).unwrap(), SpamVerdict::Allow);
+        }
+        assert!(matches!(record_action_at(&mut conn, 1, &limit, t0 + 3_600_010).unwrap(), SpamVerdict::Spam { .. }));
     }
 }
 

@@ -6,10 +6,6 @@ use autoorder_schema::migrations::{pending_migrations, row_counts, run_migration
 use autoorder_schema::queries::audit::{ActorKind, AuditEntry, append_audit};
 use autoorder_schema::queries::leases::{lease_holder, release_lease, try_acquire_lease};
 use autoorder_schema::queries::settings::{get_setting, set_setting};
-use autoorder_schema::queries::updates::{
-    UpdateSource, claim_pending_updates, find_update, mark_update_done, mark_update_failed,
-    store_update,
-};
 use autoorder_schema::tables::ALL_TABLES;
 use autoorder_schema::testing::TestDatabase;
 use diesel::connection::SimpleConnection;
@@ -53,44 +49,6 @@ both_backends! {
         let mut conn = checkout(&pools[0]).unwrap();
         assert!(pending_migrations(&mut conn).unwrap().is_empty());
         assert_eq!(total, autoorder_schema::migrations::POSTGRES_COUNT, "each migration applied exactly once: {results:?}");
-    }
-}
-
-both_backends! {
-    fn an_update_is_stored_once_and_claimed_in_order(backend) {
-        let (_db, pool) = TestDatabase::migrated(backend);
-        let mut conn = checkout(&pool).unwrap();
-        assert!(store_update(&mut conn, 12, Some(7), r#"{"update_id":12}"#, UpdateSource::Webhook).unwrap());
-        assert!(!store_update(&mut conn, 12, Some(7), r#"{"update_id":12}"#, UpdateSource::Webhook).unwrap(), "duplicate ignored");
-        assert!(store_update(&mut conn, 10, Some(7), r#"{"update_id":10}"#, UpdateSource::Polling).unwrap());
-
-        let claimed = claim_pending_updates(&mut conn, "w1", 10, 60_000).unwrap();
-        assert_eq!(claimed.iter().map(|u| u.update_id).collect::<Vec<_>>(), vec![10, 12]);
-        assert_eq!(claimed[0].attempts, 1);
-        // Locked: a second worker gets nothing.
-        assert!(claim_pending_updates(&mut conn, "w2", 10, 60_000).unwrap().is_empty());
-
-        mark_update_done(&mut conn, 10).unwrap();
-        assert_eq!(find_update(&mut conn, 10).unwrap().unwrap().0, "done");
-        // A failed attempt with a zero retry delay is claimable again at once.
-        assert!(!mark_update_failed(&mut conn, 12, "boom", 3, 0).unwrap());
-        let again = claim_pending_updates(&mut conn, "w2", 10, 60_000).unwrap();
-        assert_eq!(again.len(), 1);
-        assert_eq!(again[0].attempts, 2);
-    }
-}
-
-both_backends! {
-    fn an_expired_claim_is_taken_over_and_a_poison_update_gives_up(backend) {
-        let (_db, pool) = TestDatabase::migrated(backend);
-        let mut conn = checkout(&pool).unwrap();
-        store_update(&mut conn, 1, None, "{}", UpdateSource::Webhook).unwrap();
-        // A worker claims with a lock that is already over (it "crashed").
-        assert_eq!(claim_pending_updates(&mut conn, "dead", 1, -1).unwrap().len(), 1);
-        assert_eq!(claim_pending_updates(&mut conn, "alive", 1, 60_000).unwrap().len(), 1);
-        assert!(mark_update_failed(&mut conn, 1, "still broken", 2, 0).unwrap(), "second attempt reaches max");
-        assert_eq!(find_update(&mut conn, 1).unwrap().unwrap().0, "failed");
-        assert!(claim_pending_updates(&mut conn, "alive", 1, 60_000).unwrap().is_empty());
     }
 }
 

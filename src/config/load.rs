@@ -140,6 +140,8 @@ pub(crate) fn build(source: &Source) -> Result<Config, ConfigErrors> {
     let spam_max_actions = check.count("SPAM_MAX_ACTIONS", 5, 1, 100_000);
     let spam_window_seconds = check.count("SPAM_WINDOW_SECONDS", 5, 1, 3_600);
     let payment_reconcile_seconds = check.count("PAYMENT_RECONCILE_SECONDS", 30, 1, 3_600);
+    let update_concurrency = check.count("UPDATE_CONCURRENCY", 16, 1, 256);
+    let reply_ttl_seconds = check.count("REPLY_TTL_SECONDS", 3_600, 10, 86_400);
 
     if !check.errors.is_empty() {
         return Err(ConfigErrors(check.errors));
@@ -163,6 +165,8 @@ pub(crate) fn build(source: &Source) -> Result<Config, ConfigErrors> {
         spam_max_actions,
         spam_window_seconds,
         payment_reconcile_seconds,
+        update_concurrency,
+        reply_ttl_seconds,
     })
 }
 
@@ -417,12 +421,14 @@ impl<'a> Checker<'a> {
         let webhook_secret = self.token_text("PAKASIR_WEBHOOK_SECRET", 8, 128);
         let base_url = self.base_url("PAKASIR_BASE_URL", "https://app.pakasir.com");
         let failure_alert_threshold = self.count("PAYMENT_FAILURE_ALERT_THRESHOLD", 3, 1, u32::MAX);
+        let recheck_hours = self.count("PAYMENT_RECHECK_HOURS", 24, 1, 24 * 30);
         PakasirConfig {
             project_slug,
             api_key,
             webhook_secret,
             base_url,
             failure_alert_threshold,
+            recheck_hours,
         }
     }
 

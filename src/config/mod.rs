@@ -94,6 +94,9 @@ pub struct PakasirConfig {
     pub base_url: String,
     /// `PAYMENT_FAILURE_ALERT_THRESHOLD` (default 3).
     pub failure_alert_threshold: u32,
+    /// `PAYMENT_RECHECK_HOURS` (default 24): how long payments closed unpaid are asked about
+    /// again, so money that arrives after an expiry or *Batalkan* is never lost.
+    pub recheck_hours: u32,
 }
 
 /// S3-compatible offsite backup target (`BACKUP_S3_*`).
@@ -209,8 +212,15 @@ pub struct Config {
     pub deposit_minimum: u32,
     /// `SPAM_MAX_ACTIONS`: more actions than this within the window is spam (default 5).
     pub spam_max_actions: u32,
-    /// `SPAM_WINDOW_SECONDS`: the anti-spam window (default 5).
+    /// `SPAM_WINDOW_SECONDS`: the anti-spam window (default 5). `SPAM_MAX_ACTIONS` per window
+    /// is the sustained rate; twice as many may come in a burst.
     pub spam_window_seconds: u32,
+    /// `UPDATE_CONCURRENCY`: chats whose updates are handled at once per process (default 16;
+    /// one chat's updates are always handled in order, one at a time).
+    pub update_concurrency: u32,
+    /// `REPLY_TTL_SECONDS`: how long a reply may wait to be sent (Telegram down or rate
+    /// limiting) before it is dropped with a log line and a metric (default 3600).
+    pub reply_ttl_seconds: u32,
     /// `PAYMENT_RECONCILE_SECONDS`: how often open payments are checked with the gateway, so a
     /// lost callback still completes (default 30).
     pub payment_reconcile_seconds: u32,

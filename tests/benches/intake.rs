@@ -16,9 +16,9 @@
 //! `halo` is not a menu entry, so each update also gets one `sendMessage` (the "unknown input"
 //! reply) to the double.
 //!
-//! BotActor handles one update at a time whatever K is, so only the run with the most clients
-//! waits until everything is processed (on PostgreSQL that takes minutes); the others stop the
-//! bot once posting is over. `AUTOORDER_BENCH_DRAIN=all` waits in every run.
+//! Only the run with the most clients waits until everything is processed; the others stop the
+//! bot once posting is over. `AUTOORDER_BENCH_DRAIN=all` waits in every run. (Handling itself,
+//! without intake, is measured by the pipeline bench.)
 //!
 //! ```sh
 //! cargo build --release                  # the binary under test
@@ -79,8 +79,7 @@ fn main() {
     );
     println!();
 
-    // Processing is one update at a time whatever K is, so by default only the run with the
-    // most clients waits until everything is processed (on PostgreSQL that takes minutes).
+    // By default only the run with the most clients waits until everything is processed.
     let drain_all = mode == Mode::Test
         || std::env::var("AUTOORDER_BENCH_DRAIN").is_ok_and(|v| v.trim() == "all");
     let most = client_counts.iter().copied().max().unwrap_or(1);

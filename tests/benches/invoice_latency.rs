@@ -13,8 +13,9 @@
 //! Per press it records, all from the same `Instant` clock (the doubles run in this process):
 //! the POST start, the webhook's 200 (the update is stored), the Pakasir double receiving the
 //! create call, and the Telegram double receiving `sendPhoto`. The path in between is
-//! webhook → `inbound_updates` → BotActor (admit, `place_order`) → PaymentActor (create at the
-//! gateway, record it) → QR PNG → `sendPhoto`. The Pakasir double answers at once, so this is
+//! webhook → `inbound_updates` → BotActor (one transaction: admit, `place_order`, the invoice
+//! job) → QueueActor (the invoice job: create at the gateway, record it and the invoice message
+//! in the outbox) → outbox → QR PNG → `sendPhoto`. The Pakasir double answers at once, so this is
 //! our own pipeline. The QR rendering is also timed on its own, in this process.
 //!
 //! ```sh

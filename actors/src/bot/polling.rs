@@ -152,6 +152,22 @@ pub async fn poll_once(services: &Services, client: &reqwest::Client) -> Result<
     Ok(stored)
 }
 
+/// A long poll that came back empty sooner than this was answered "at once".
+const EMPTY_AT_ONCE: Duration = Duration::from_secs(1);
+
+/// After a long poll that returned nothing: how long to pause before the next one. Some Bot
+/// API servers answer an empty poll at once instead of holding it; without a pause the loop
+/// would spin. `streak` counts such answers in a row (reset by a normal, held poll), and the
+/// pause doubles with it from 250 ms up to 5 s.
+pub fn empty_answer_backoff(streak: &mut u32, took: Duration) -> Option<Duration> {
+    if took >= EMPTY_AT_ONCE {
+        *streak = 0;
+        return None;
+    }
+    *streak = streak.saturating_add(1);
+    Some(Duration::from_millis(250u64 << (*streak - 1).min(5)).min(Duration::from_secs(5)))
+}
+
 /// The chat an update belongs to, for per-chat ordering.
 pub fn chat_id_of(update: &serde_json::Value) -> Option<i64> {
     let obj = update.as_object()?;
@@ -170,4 +186,35 @@ pub fn chat_id_of(update: &serde_json::Value) -> Option<i64> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_answers_at_once_back_off_and_held_polls_reset() {
+        let mut streak = 0;
+        let fast = Duration::from_millis(3);
+        assert_eq!(
+            empty_answer_backoff(&mut streak, fast),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            empty_answer_backoff(&mut streak, fast),
+            Some(Duration::from_millis(500))
+        );
+        for _ in 0..10 {
+            empty_answer_backoff(&mut streak, fast);
+        }
+        assert_eq!(
+            empty_answer_backoff(&mut streak, fast),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            empty_answer_backoff(&mut streak, Duration::from_secs(25)),
+            None
+        );
+        assert_eq!(streak, 0);
+    }
 }

@@ -454,17 +454,22 @@ pub const VOUCHER_EMPTY_CART: &str =
 // ---------------------------------------------------------------------------------------------
 
 /// The payment choice.
-pub fn payment_choice(subtotal: i64, discount: i64, qris_fee: i64, balance: i64) -> String {
+pub fn payment_choice(subtotal: i64, discount: i64, qris_fee: Option<i64>, balance: i64) -> String {
     let amount = subtotal - discount;
+    let qris = match qris_fee {
+        Some(fee) => format!(
+            "📱 QRIS\nBiaya Layanan: {} (perkiraan)\nTotal: {}\n\n",
+            rupiah(fee),
+            rupiah(amount + fee)
+        ),
+        None => String::new(),
+    };
     format!(
         "💳 Pilih Metode Pembayaran\n\n\
          Subtotal: {}\nDiskon: -{}\n\n\
-         📱 QRIS\nBiaya Layanan: {} (perkiraan)\nTotal: {}\n\n\
-         💰 Saldo (saldo Anda {})\nBiaya Layanan: {}\nTotal: {}",
+         {qris}💰 Saldo (saldo Anda {})\nBiaya Layanan: {}\nTotal: {}",
         rupiah(subtotal),
         rupiah(discount),
-        rupiah(qris_fee),
-        rupiah(amount + qris_fee),
         rupiah(balance),
         rupiah(0),
         rupiah(amount),
@@ -499,9 +504,14 @@ pub const CHECKOUT_ZERO_TOTAL: &str =
     "Total pesanan Rp 0 tidak bisa dibayar dengan QRIS. Silakan pilih Saldo.";
 
 /// Not enough balance.
-pub fn insufficient_balance(balance: i64, needed: i64) -> String {
+pub fn insufficient_balance(balance: i64, needed: i64, qris: bool) -> String {
+    let ways = if qris {
+        "Silakan deposit dulu atau bayar dengan QRIS."
+    } else {
+        "Silakan isi saldo dulu (hubungi penjual untuk deposit manual)."
+    };
     format!(
-        "❌ Saldo tidak cukup.\nSaldo Anda: {}\nTotal: {}\nKurang: {}\n\nSilakan deposit dulu atau bayar dengan QRIS.",
+        "❌ Saldo tidak cukup.\nSaldo Anda: {}\nTotal: {}\nKurang: {}\n\n{ways}",
         rupiah(balance),
         rupiah(needed),
         rupiah(needed - balance)
@@ -839,6 +849,70 @@ pub fn fill_template(template: &str, name: &str, store_name: &str) -> String {
         .replace("{store_name}", store_name)
 }
 
+/// An invoice message whose payment ended (deleted, or edited to this when it cannot be).
+pub fn invoice_gone(gateway_order_id: &str) -> String {
+    format!("❌ Tagihan {gateway_order_id} sudah tidak berlaku.")
+}
+
+/// While the QRIS is being made (the invoice follows as a photo).
+pub const QRIS_CREATING: &str = "⏳ Membuat kode QRIS…";
+
+/// An update whose handling failed for good (the bot crashed on it repeatedly).
+pub const UPDATE_GIVEN_UP: &str =
+    "⚠️ Maaf, permintaan Anda tidak dapat diproses. Silakan coba lagi atau ketik /start.";
+// ---------------------------------------------------------------------------------------------
+// Money integrity (issue 10): refunds, reviews, refused cancels, manual payments, Bayar di
+// Pakasir
+// ---------------------------------------------------------------------------------------------
+
+/// The invoice's link to Pakasir's hosted payment page.
+pub const BTN_PAY_ON_PAKASIR: &str = "💳 Bayar di Pakasir";
+/// *Cek Status*: paid, but the order could not take it; the money is in the balance.
+pub const STATUS_REFUNDED: &str =
+    "ℹ️ Pembayaran diterima, tetapi pesanan sudah tidak berlaku. Dana dikembalikan ke saldo Anda.";
+/// *Cek Status* / *Batalkan*: the gateway answered inconsistently; a person looks at it.
+pub const STATUS_UNDER_REVIEW: &str = "🔎 Pembayaran ini sedang ditinjau admin. Anda akan dihubungi; \
+    mohon jangan membayar ulang.";
+/// *Batalkan* refused: the gateway cannot say whether it was paid.
+pub const CANCEL_UNCONFIRMED: &str = "⚠️ Tagihan belum bisa dibatalkan karena status pembayaran \
+    belum bisa dipastikan. Silakan coba lagi sebentar lagi.";
+/// *Batalkan*: it was paid meanwhile.
+pub const CANCEL_ALREADY_PAID: &str =
+    "✅ Pembayaran ternyata sudah diterima, jadi tagihan tidak dibatalkan. Pesanan Anda diproses.";
+/// The order was closed while its QR was being made: nothing to pay.
+pub const QR_CLOSED_MEANWHILE: &str = "❌ Pesanan ini sudah ditutup saat kode QR dibuat, jadi \
+    tagihannya dibatalkan. Tidak ada yang perlu dibayar; silakan pesan lagi bila masih berminat.";
+
+/// Buyer: a paid payment its order could not take (why), refunded to the balance.
+pub fn payment_refunded(reference: &str, amount: &str, why: RefundWhy) -> String {
+    let because = match why {
+        RefundWhy::StockGone => "tagihan sudah kedaluwarsa dan stok sudah habis",
+        RefundWhy::VoucherUsedUp => "tagihan sudah kedaluwarsa dan kuota voucher sudah habis",
+        RefundWhy::AlreadyPaid => "pesanan ini sudah dibayar dengan cara lain",
+    };
+    format!(
+        "ℹ️ Pembayaran {reference} diterima, tetapi {because}. Dana {amount} dikembalikan ke saldo Anda."
+    )
+}
+
+/// Why a payment went to the balance (for the texts).
+pub use autoorder_schema::queries::shop::payments::RefundReason as RefundWhy;
+
+/// Owners: a payment waits for review.
+pub fn payment_under_review(reference: &str, amount: &str, buyer_id: i64, reason: &str) -> String {
+    format!(
+        "🔎 Pembayaran {reference} ({amount}, pelanggan {buyer_id}) perlu ditinjau: {reason}. \
+         Tidak ada yang dikirim; stok dilepas saat kedaluwarsa. Selesaikan manual bila dana memang masuk."
+    )
+}
+
+/// Owners: a seller marked something paid by hand.
+pub fn manual_payment(reference: &str, admin_id: i64, amount: &str, note: &str) -> String {
+    format!(
+        "✍️ {reference} ditandai lunas manual oleh admin {admin_id} ({amount}). Catatan: {note}"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -877,13 +951,19 @@ mod tests {
 
     #[test]
     fn money_in_texts_is_rupiah() {
-        let t = payment_choice(60_000, 6_000, 688, 0);
+        let t = payment_choice(60_000, 6_000, Some(688), 0);
         assert!(t.contains("Subtotal: Rp 60.000"), "{t}");
         assert!(t.contains("Diskon: -Rp 6.000"), "{t}");
         assert!(t.contains("Biaya Layanan: Rp 688"), "{t}");
         assert!(t.contains("Total: Rp 54.688"), "{t}");
         assert!(t.contains("Total: Rp 54.000"), "{t}");
-        let short = insufficient_balance(10_000, 30_000);
+        let short = insufficient_balance(10_000, 30_000, true);
         assert!(short.contains("Kurang: Rp 20.000"), "{short}");
+        assert!(short.contains("QRIS"), "{short}");
+        // With QRIS off, only what the store can take is shown.
+        let no_qris = payment_choice(60_000, 6_000, None, 0);
+        assert!(!no_qris.contains("QRIS"), "{no_qris}");
+        assert!(no_qris.contains("Total: Rp 54.000"), "{no_qris}");
+        assert!(!insufficient_balance(10_000, 30_000, false).contains("QRIS"));
     }
 }

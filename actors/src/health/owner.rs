@@ -9,8 +9,6 @@
 use std::time::Duration;
 
 use actix::prelude::*;
-use teloxide_core::prelude::*;
-use teloxide_core::types::ChatId;
 
 use autoorder_schema::queries::settings::{get_setting, set_setting};
 
@@ -171,16 +169,20 @@ pub async fn request_backup(services: &Services) -> String {
 /// Sends `text` to every owner through the owner bot right away, prefixed with the store name
 /// (for when the queue cannot be used: the database is down). Returns how many were reached.
 pub async fn send_direct(services: &Services, text: &str) -> usize {
-    let tg = &services.settings.telegram;
-    let token = tg.owner_bot_token.as_ref().unwrap_or(&tg.bot_token);
-    let Ok(bot) = crate::telegram::bot(&tg.api_url, token.expose()) else {
-        return 0;
-    };
     let message = format!("[{}] {text}", services.settings.store_name);
     let mut reached = 0;
     for owner in &services.settings.owner_ids {
-        let send = bot.send_message(ChatId(*owner), message.clone());
-        if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(10), send.into_future()).await {
+        let effect = crate::send::Effect::Text {
+            text: message.clone(),
+            markup: None,
+            html: false,
+            on_sent: None,
+        };
+        let send = services
+            .sends
+            .owner
+            .send(crate::send::Lane::Reply, *owner, &effect);
+        if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(10), send).await {
             reached += 1;
         }
     }
@@ -254,7 +256,6 @@ async fn poll_owner_bot(services: &Services, client: &reqwest::Client) -> Result
     if !parsed.ok {
         return Err(parsed.description.unwrap_or_else(|| "not ok".into()));
     }
-    let bot = crate::telegram::bot(&tg.api_url, &token)?;
     let mut next = offset;
     for update in parsed.result {
         let Some(id) = update.get("update_id").and_then(|v| v.as_i64()) else {
@@ -281,12 +282,20 @@ async fn poll_owner_bot(services: &Services, client: &reqwest::Client) -> Result
             }
             None => REFUSED.to_string(),
         };
-        if let Err(e) = bot.send_message(ChatId(chat), reply).await {
-            log::warn!(
-                target: HEALTH,
-                "owner bot reply failed: {}",
-                crate::telegram::redact(&e.to_string(), &token)
-            );
+        let effect = crate::send::Effect::Text {
+            text: reply,
+            markup: None,
+            html: false,
+            on_sent: None,
+        };
+        // Through the owner bot's own budget, like every send of that token.
+        if let Err(e) = services
+            .sends
+            .owner
+            .send(crate::send::Lane::Reply, chat, &effect)
+            .await
+        {
+            log::warn!(target: HEALTH, "owner bot reply failed: {e:?}");
         }
     }
     if next != offset {

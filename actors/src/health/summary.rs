@@ -1,6 +1,8 @@
 //! The owners' daily summary at `OWNER_SUMMARY_TIME` (local): orders and revenue, failed
-//! payments, dead jobs, backups and actor restarts over the last 24 hours. Sent once per local
-//! day by the leader (the date sent is kept in `settings`).
+//! payments, dead jobs, backups, actor restarts over the last 24 hours, and the result of the
+//! daily money reconciliation (`autoorder reconcile`'s storage checks, run just before). Sent
+//! once per local day by the leader (the date sent is kept in `settings`, and so is the last
+//! reconciliation's result).
 
 use chrono::{NaiveDate, TimeZone};
 use diesel::prelude::*;
@@ -22,6 +24,10 @@ use crate::services::Services;
 
 /// The local date of the last summary sent.
 pub const LAST_DATE_KEY: &str = "health.summary.last_date";
+/// When the daily reconciliation last ran (epoch ms) and how many discrepancies it found.
+pub const RECONCILE_AT_KEY: &str = "reconcile.last_at";
+/// See [`RECONCILE_AT_KEY`].
+pub const RECONCILE_FOUND_KEY: &str = "reconcile.last_discrepancies";
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Figures of one day.
@@ -33,6 +39,8 @@ pub struct Figures {
     pub dead_jobs: i64,
     pub backup_line: String,
     pub restarts: u64,
+    /// The daily reconciliation's one-line result.
+    pub reconcile_line: String,
 }
 
 /// Reads the figures of `[from, to)`.
@@ -75,19 +83,21 @@ pub fn figures(conn: &mut DbConnection, from: i64, to: i64) -> Result<Figures, S
         dead_jobs: dead,
         backup_line,
         restarts: 0,
+        reconcile_line: String::new(),
     })
 }
 
 /// The summary text.
 pub fn text(date: NaiveDate, f: &Figures) -> String {
     format!(
-        "📊 Ringkasan {date}\n• Pesanan dibayar: {}\n• Omzet: {}\n• Pembayaran gagal/kedaluwarsa: {}\n• Job mati: {}\n• Backup: {}\n• Restart aktor: {}",
+        "📊 Ringkasan {date}\n• Pesanan dibayar: {}\n• Omzet: {}\n• Pembayaran gagal/kedaluwarsa: {}\n• Job mati: {}\n• Backup: {}\n• Restart aktor: {}\n• Rekonsiliasi uang: {}",
         f.orders,
         rupiah(f.revenue),
         f.failed_payments,
         f.dead_jobs,
         f.backup_line,
-        f.restarts
+        f.restarts,
+        f.reconcile_line
     )
 }
 
@@ -109,6 +119,18 @@ pub async fn maybe_send(services: &Services, health: &HealthSettings, now: i64) 
         .iter()
         .map(|c| c.restarts)
         .sum();
+    // The reconciliation reads the whole money history: run it only when a summary is due
+    // (and in its own read transaction, before the one that records the summary).
+    let today = date.to_string();
+    let due = with_conn(&services.pool, move |c| {
+        Ok(get_setting(c, LAST_DATE_KEY)?.as_deref() != Some(today.as_str()))
+    })
+    .await
+    .unwrap_or(false);
+    if !due {
+        return;
+    }
+    let reconcile_line = run_reconcile(&services.pool).await;
     let result = with_conn(&services.pool, move |c| {
         write_tx(c, |c| {
             let last = get_setting(c, LAST_DATE_KEY)?;
@@ -122,6 +144,7 @@ pub async fn maybe_send(services: &Services, health: &HealthSettings, now: i64) 
             }
             let mut f = figures(c, now - DAY_MS, now)?;
             f.restarts = restarts;
+            f.reconcile_line = reconcile_line;
             let body = text(date, &f);
             enqueue_owner_notice(c, &format!("daily-summary:{date}"), &body)?;
             Ok::<_, StoreError>(Some(body))
@@ -135,6 +158,33 @@ pub async fn maybe_send(services: &Services, health: &HealthSettings, now: i64) 
         }
         Ok(None) => {}
         Err(e) => log::warn!(target: HEALTH, "daily summary failed: {e}"),
+    }
+}
+
+/// Runs the daily reconciliation, keeps its result in `settings` and returns the summary line.
+pub async fn run_reconcile(pool: &autoorder_schema::Pool) -> String {
+    let outcome = with_conn(pool, |c| {
+        let report = autoorder_schema::queries::reconcile::reconcile(c)?;
+        set_setting(c, RECONCILE_AT_KEY, &autoorder_schema::now_ms().to_string())?;
+        set_setting(
+            c,
+            RECONCILE_FOUND_KEY,
+            &report.discrepancies.len().to_string(),
+        )?;
+        Ok(report)
+    })
+    .await;
+    match outcome {
+        Ok(report) => {
+            for d in &report.discrepancies {
+                log::error!(target: HEALTH, "reconcile: {d}");
+            }
+            report.summary_line()
+        }
+        Err(e) => {
+            log::error!(target: HEALTH, "reconcile could not run: {e}");
+            format!("tidak bisa dijalankan ({e})")
+        }
     }
 }
 
@@ -165,11 +215,39 @@ mod tests {
             &Figures {
                 orders: 3,
                 revenue: 45_000,
+                reconcile_line: "bersih (3 pembayaran, 2 baris saldo diperiksa)".into(),
                 ..f
             },
         );
         assert!(t.contains("Pesanan dibayar: 3"), "{t}");
+        assert!(t.contains("Rekonsiliasi uang: bersih"), "{t}");
         assert!(t.contains("Rp 45.000"), "{t}");
         assert!(local_midnight(&chrono_tz::Asia::Jakarta, date).is_some());
+    }
+
+    #[tokio::test]
+    async fn the_daily_reconciliation_reports_and_remembers_its_result() {
+        let (_db, pool) = TestDatabase::migrated(Backend::Sqlite);
+        let line = run_reconcile(&pool).await;
+        assert!(line.starts_with("bersih"), "{line}");
+        autoorder_schema::testing::execute(
+            &pool,
+            "INSERT INTO users (id, first_name, balance, created_at, updated_at, last_seen_at) \
+             VALUES (1, 'Budi', 5000, 0, 0, 0)",
+        )
+        .unwrap();
+        let line = run_reconcile(&pool).await;
+        assert!(
+            line.starts_with("1 selisih (balance_not_ledger_sum 1)"),
+            "{line}"
+        );
+        let mut conn = autoorder_schema::checkout(&pool).unwrap();
+        assert_eq!(
+            get_setting(&mut conn, RECONCILE_FOUND_KEY)
+                .unwrap()
+                .as_deref(),
+            Some("1")
+        );
+        assert!(get_setting(&mut conn, RECONCILE_AT_KEY).unwrap().is_some());
     }
 }

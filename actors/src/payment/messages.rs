@@ -17,6 +17,9 @@ pub struct Invoice {
     pub payment_number: String,
     /// Epoch ms of the gateway's `expired_at`.
     pub expires_at: i64,
+    /// Pakasir's hosted payment page for this transaction (*Bayar di Pakasir*), for customers
+    /// paying from the phone they read the QR on.
+    pub pay_url: String,
 }
 
 /// Why a payment request failed.
@@ -34,6 +37,18 @@ pub enum PaymentProblem {
     /// The gateway is not configured (PAKASIR_PROJECT_SLUG / PAKASIR_API_KEY).
     #[error("QRIS payments are not configured")]
     NotConfigured,
+    /// *Batalkan* refused: the gateway could not say whether the customer paid, so nothing
+    /// was cancelled (the customer may try again in a moment).
+    #[error("cannot cancel: the gateway cannot confirm the payment's state")]
+    CannotConfirm,
+    /// The payment was closed (*Batalkan*, the poller) while its QR was being made: the
+    /// transaction was cancelled at the gateway and nothing may be shown. Tell the customer.
+    #[error("the order was closed while its payment was being created")]
+    ClosedMeanwhile,
+    /// The gateway answered inconsistently (another amount or project, an unknown status):
+    /// the payment waits for a person; nothing is delivered or cancelled automatically.
+    #[error("the payment is under review")]
+    UnderReview,
     #[error("storage: {0}")]
     Store(String),
 }
@@ -50,10 +65,26 @@ pub struct StartQris {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentState {
     Pending,
-    /// Completed now or earlier: delivery is under way.
+    /// Completed now or earlier: delivery is under way (or the deposit credited).
     Paid,
     Expired,
     Cancelled,
+    /// Paid, but the order could not take it any more (closed and its stock or voucher gone,
+    /// or paid another way): the amount is in the customer's balance.
+    RefundedToBalance,
+    /// The gateway answered inconsistently; a person is looking at it (the owners were told).
+    UnderReview,
+}
+
+/// What *Batalkan* did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// Cancelled at the gateway and closed here: stock released, invoice cleaned up.
+    Cancelled,
+    /// The customer had paid meanwhile: nothing cancelled, the payment completed instead.
+    AlreadyPaid,
+    /// The customer had paid meanwhile but the order could not take it: refunded to balance.
+    RefundedToBalance,
 }
 
 /// "Cek Status Pembayaran": asks the gateway now and completes the payment if it is paid.
@@ -64,9 +95,10 @@ pub struct CheckPayment {
     pub user_id: i64,
 }
 
-/// "Batalkan": cancels an open payment of this user (stock released, gateway cancelled).
+/// "Batalkan": cancels an open payment of this user (stock released, gateway cancelled) — only
+/// once the gateway confirms it is not paid.
 #[derive(Debug, Clone, Message)]
-#[rtype(result = "Result<(), PaymentProblem>")]
+#[rtype(result = "Result<CancelOutcome, PaymentProblem>")]
 pub struct CancelPayment {
     pub payment_id: i64,
     pub user_id: i64,

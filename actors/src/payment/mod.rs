@@ -1,12 +1,23 @@
 //! PaymentActor: the Pakasir gateway. It creates QRIS transactions for placed orders and
 //! deposits, answers *Cek Status* and *Batalkan*, treats callbacks as triggers that are
 //! confirmed with `transactiondetail` before anything completes, and runs the reconciliation
-//! poller (on the replica holding the `payment-reconciler` lease) so a lost callback still
-//! completes its order.
+//! poller (on the replica holding the `payment-reconciler` lease): open payments are asked
+//! about so a lost callback still completes its order, and payments closed within
+//! `PAYMENT_RECHECK_HOURS` are asked about again so money that arrives after a close is never
+//! lost. A round never overlaps the previous one.
+//!
+//! Every handler's future runs inside the actor's context ([`in_context`]): a panic in one
+//! restarts the actor through the supervisor instead of vanishing in a detached task, and the
+//! handlers still run concurrently (a slow gateway call holds up no other message).
+//!
+//! Layout: `flow` (the life cycle, shared with the queue's expiry job), `messages`, `pakasir`
+//! (the client), `reconcile` (the `--gateway` cross-check); here the actor, its poller and its
+//! handlers.
 
 pub mod flow;
 pub mod messages;
 pub mod pakasir;
+pub mod reconcile;
 
 use std::time::Duration;
 
@@ -14,18 +25,18 @@ use actix::prelude::*;
 
 use autoorder_schema::queries::leases::try_acquire_lease;
 use autoorder_schema::queries::shop::payments::{
-    CloseReason, close_payment, open_payments, set_invoice_message,
+    CloseReason, close_payment, open_payments, recently_closed_payments, set_invoice_message,
 };
-use autoorder_schema::queries::shop::status;
+use autoorder_schema::queries::shop::status::PaymentStatus;
 
 use crate::blocking::with_conn;
 use crate::log_targets::PAYMENT;
 use crate::services::Services;
-use crate::supervisor::Shutdown;
+use crate::supervisor::{Shutdown, in_context};
 use flow::{Confirmation, Gateway};
 use messages::{
-    CancelPayment, CheckPayment, GatewayCallback, Invoice, InvoiceShown, PaymentProblem,
-    PaymentState, StartQris,
+    CancelOutcome, CancelPayment, CheckPayment, GatewayCallback, Invoice, InvoiceShown,
+    PaymentProblem, PaymentState, StartQris,
 };
 
 /// Registry name.
@@ -36,11 +47,20 @@ pub const RECONCILER_LEASE: &str = "payment-reconciler";
 pub const RECONCILE_EVERY: Duration = Duration::from_secs(30);
 /// Payments younger than this are left to their callback.
 const RECONCILE_MIN_AGE_MS: i64 = 60_000;
+/// Open payments asked about per round.
+const OPEN_PER_ROUND: i64 = 200;
+/// Closed payments asked about again per round (least recently asked first).
+const CLOSED_PER_ROUND: i64 = 50;
+/// A closed payment is asked about again at most this often.
+const RECHECK_EVERY: Duration = Duration::from_secs(10 * 60);
 
 /// See the module docs.
 pub struct PaymentActor {
     services: Services,
     gateway: Option<Gateway>,
+    /// A reconciliation round is under way: the next tick skips instead of starting another
+    /// round on top of it (a slow gateway would otherwise pile rounds up).
+    round_running: bool,
 }
 
 impl PaymentActor {
@@ -49,7 +69,28 @@ impl PaymentActor {
         let gateway = services.settings.pakasir.as_ref().map(|s| {
             Gateway::new(s).unwrap_or_else(|e| panic!("the Pakasir client cannot be built: {e}"))
         });
-        PaymentActor { services, gateway }
+        PaymentActor {
+            services,
+            gateway,
+            round_running: false,
+        }
+    }
+
+    /// The interval tick: starts a round unless one is still running.
+    fn tick(&mut self, ctx: &mut Context<Self>) {
+        let Some(gateway) = self.gateway.clone() else {
+            return;
+        };
+        if self.round_running {
+            log::debug!(target: PAYMENT, "reconciliation round still running; this tick is skipped");
+            return;
+        }
+        self.round_running = true;
+        ctx.spawn(
+            reconcile_round(self.services.clone(), gateway)
+                .into_actor(self)
+                .map(|_, act, _| act.round_running = false),
+        );
     }
 }
 
@@ -60,12 +101,7 @@ impl Actor for PaymentActor {
         match &self.gateway {
             Some(_) => {
                 log::info!(target: PAYMENT, "payment actor ready (Pakasir)");
-                ctx.run_interval(reconcile_interval(&self.services), |act, ctx| {
-                    let (services, gateway) = (act.services.clone(), act.gateway.clone());
-                    if let Some(gateway) = gateway {
-                        ctx.spawn(reconcile(services, gateway).into_actor(act));
-                    }
-                });
+                ctx.run_interval(reconcile_interval(&self.services), |act, ctx| act.tick(ctx));
             }
             None => {
                 log::warn!(target: PAYMENT, "PAKASIR_PROJECT_SLUG / PAKASIR_API_KEY not set: QRIS payments are off")
@@ -88,8 +124,9 @@ fn reconcile_min_age_ms(services: &Services) -> i64 {
     (reconcile_interval(services).as_millis() as i64).min(RECONCILE_MIN_AGE_MS)
 }
 
-/// One reconciliation round: every open payment is checked with the gateway.
-async fn reconcile(services: Services, gateway: Gateway) {
+/// One reconciliation round: every open payment is checked with the gateway, then the
+/// payments closed within the recheck window that are due for another look.
+pub async fn reconcile_round(services: Services, gateway: Gateway) {
     let holder = services.instance_id.to_string();
     let ttl = reconcile_interval(&services).as_millis() as i64 * 3;
     let leader = with_conn(&services.pool, move |c| {
@@ -100,21 +137,33 @@ async fn reconcile(services: Services, gateway: Gateway) {
     if !leader {
         return;
     }
-    let min_age = reconcile_min_age_ms(&services);
-    let open = match with_conn(&services.pool, move |c| open_payments(c, min_age, 200)).await {
+    if reconcile_open(&services, &gateway).await {
+        recheck_recently_closed(&services, &gateway).await;
+    }
+}
+
+/// Open payments; false when the gateway is struggling (the rest waits for the next round).
+async fn reconcile_open(services: &Services, gateway: &Gateway) -> bool {
+    let min_age = reconcile_min_age_ms(services);
+    let creating_min_age = gateway.creating_min_age().as_millis() as i64;
+    let open = match with_conn(&services.pool, move |c| {
+        open_payments(c, min_age, creating_min_age, OPEN_PER_ROUND)
+    })
+    .await
+    {
         Ok(p) => p,
         Err(e) => {
             log::warn!(target: PAYMENT, "reconciliation: {e}");
-            return;
+            return false;
         }
     };
     for payment in open {
-        match flow::confirm(&services, &gateway, &payment).await {
+        match flow::confirm(services, gateway, &payment).await {
             Ok(Confirmation::Paid(_)) => {
-                log::info!(target: PAYMENT, "reconciliation completed {}", payment.gateway_order_id)
+                log::info!(target: PAYMENT, "reconciliation settled {}", payment.gateway_order_id)
             }
             Ok(Confirmation::Expired) => {
-                let _ = flow::expire(&services, &gateway, payment.id).await;
+                let _ = flow::expire(services, gateway, payment.id).await;
             }
             Ok(Confirmation::Cancelled) => {
                 let id = payment.id;
@@ -124,20 +173,43 @@ async fn reconcile(services: Services, gateway: Gateway) {
                 .await;
                 services.wake_queue();
             }
-            Ok(Confirmation::NotFound) if payment.status == status::CREATING => {
-                // The create never reached the gateway (we crashed mid-call): close it.
-                let id = payment.id;
-                let _ = with_conn(&services.pool, move |c| {
-                    close_payment(c, id, CloseReason::Failed)
-                })
-                .await;
-                services.wake_queue();
+            Ok(Confirmation::NotFound | Confirmation::Pending(_))
+                if payment.status == PaymentStatus::Creating =>
+            {
+                // Older than the longest create: the create never reached the gateway, or its
+                // answer died with the process. No customer saw a QR for it: cancel whatever
+                // the gateway holds and close it.
+                flow::abandon_creating(services, gateway, &payment).await;
             }
             Ok(_) => {}
             Err(e) => {
                 log::warn!(target: PAYMENT, "reconciliation of {}: {e}", payment.gateway_order_id);
-                break; // the gateway is struggling; try the rest next round
+                return false;
             }
+        }
+    }
+    true
+}
+
+/// Closed payments within the window, due for another look.
+async fn recheck_recently_closed(services: &Services, gateway: &Gateway) {
+    let window = gateway.recheck_window.as_millis() as i64;
+    let every = RECHECK_EVERY.max(reconcile_interval(services)).as_millis() as i64;
+    let closed = match with_conn(&services.pool, move |c| {
+        recently_closed_payments(c, window, every, CLOSED_PER_ROUND)
+    })
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            log::warn!(target: PAYMENT, "re-checking closed payments: {e}");
+            return;
+        }
+    };
+    for payment in closed {
+        if let Err(e) = flow::recheck_closed(services, gateway, &payment).await {
+            log::warn!(target: PAYMENT, "re-checking {}: {e}", payment.gateway_order_id);
+            return;
         }
     }
 }
@@ -149,12 +221,12 @@ impl PaymentActor {
 }
 
 impl Handler<StartQris> for PaymentActor {
-    type Result = ResponseFuture<Result<Invoice, PaymentProblem>>;
+    type Result = ResponseActFuture<Self, Result<Invoice, PaymentProblem>>;
 
     fn handle(&mut self, msg: StartQris, _: &mut Self::Context) -> Self::Result {
         let services = self.services.clone();
         let gateway = self.gateway();
-        Box::pin(async move {
+        in_context(async move {
             let gateway = match gateway {
                 Ok(g) => g,
                 Err(e) => {
@@ -172,35 +244,35 @@ impl Handler<StartQris> for PaymentActor {
 }
 
 impl Handler<CheckPayment> for PaymentActor {
-    type Result = ResponseFuture<Result<PaymentState, PaymentProblem>>;
+    type Result = ResponseActFuture<Self, Result<PaymentState, PaymentProblem>>;
 
     fn handle(&mut self, msg: CheckPayment, _: &mut Self::Context) -> Self::Result {
         let services = self.services.clone();
         let gateway = self.gateway();
-        Box::pin(
+        in_context(
             async move { flow::check(&services, &gateway?, msg.payment_id, msg.user_id).await },
         )
     }
 }
 
 impl Handler<CancelPayment> for PaymentActor {
-    type Result = ResponseFuture<Result<(), PaymentProblem>>;
+    type Result = ResponseActFuture<Self, Result<CancelOutcome, PaymentProblem>>;
 
     fn handle(&mut self, msg: CancelPayment, _: &mut Self::Context) -> Self::Result {
         let services = self.services.clone();
         let gateway = self.gateway();
-        Box::pin(
+        in_context(
             async move { flow::cancel(&services, &gateway?, msg.payment_id, msg.user_id).await },
         )
     }
 }
 
 impl Handler<InvoiceShown> for PaymentActor {
-    type Result = ResponseFuture<()>;
+    type Result = ResponseActFuture<Self, ()>;
 
     fn handle(&mut self, msg: InvoiceShown, _: &mut Self::Context) -> Self::Result {
         let services = self.services.clone();
-        Box::pin(async move {
+        in_context(async move {
             let InvoiceShown {
                 payment_id,
                 chat_id,
@@ -218,12 +290,12 @@ impl Handler<InvoiceShown> for PaymentActor {
 }
 
 impl Handler<GatewayCallback> for PaymentActor {
-    type Result = ResponseFuture<()>;
+    type Result = ResponseActFuture<Self, ()>;
 
     fn handle(&mut self, msg: GatewayCallback, _: &mut Self::Context) -> Self::Result {
         let services = self.services.clone();
         let gateway = self.gateway.clone();
-        Box::pin(async move {
+        in_context(async move {
             match gateway {
                 Some(g) => {
                     flow::on_callback(&services, &g, &msg.order_id, msg.amount, &msg.project).await

@@ -2,10 +2,7 @@
 //! the side effect but before recording it) is harmless or, for broadcasts, checked against
 //! the recipient's recorded status first.
 
-use std::sync::Arc;
 use std::time::Duration;
-
-use teloxide_core::Bot;
 
 use autoorder_schema::job_kinds::{Button, JobPayload, Notice, OutboundMessage, PhotoRef};
 use autoorder_schema::queries::broadcasts::{
@@ -13,28 +10,32 @@ use autoorder_schema::queries::broadcasts::{
     set_broadcast_photo_file_id,
 };
 use autoorder_schema::queries::catalog::stock_aad;
-use autoorder_schema::queries::jobs::{ClaimedJob, NewJob, enqueue};
+use autoorder_schema::queries::jobs::{ClaimedJob, NewJob, complete_job, enqueue};
 use autoorder_schema::queries::orders::{delivery_target, mark_delivered, sold_items};
-use autoorder_schema::queries::shop::payments::{CloseReason, close_payment};
+use autoorder_schema::queries::outbox::{NewOutbox, OutboxLane, insert_outbox};
+use autoorder_schema::queries::shop::payments::{CloseReason, close_payment, load_payment};
+use autoorder_schema::queries::shop::status;
 use autoorder_schema::queries::snk::purge_snk_answers;
 use autoorder_schema::queries::users::mark_unreachable;
-use autoorder_schema::{StoreError, write_tx};
+use autoorder_schema::{StoreError, now_ms, write_tx};
 
-use super::limiter::SendLimiter;
 use super::notices::{self, Audience};
-use super::sender::{self, SendError};
 use crate::blocking::with_conn;
 use crate::bot::callback::CallbackData;
 use crate::bot::texts;
 use crate::log_targets::QUEUE;
-use crate::metrics::SendLabels;
 use crate::payment::flow::ExpiryOutcome;
+use crate::payment::messages::{Invoice, PaymentProblem};
+use crate::send::{Effect, Lane, SendError, SendPipeline, sender};
 use crate::services::Services;
 
 /// What the worker records after a job ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Done,
+    /// Done, and already recorded by the handler in the transaction of its effects (so the
+    /// effects and the job's completion commit together).
+    Recorded,
     /// Run again after `delay`; `consume_attempt = false` gives the attempt back (429).
     Retry {
         delay: Duration,
@@ -50,11 +51,17 @@ pub enum Outcome {
 /// Everything a handler needs.
 pub struct JobContext {
     pub services: Services,
-    pub bot: Bot,
-    pub owner_bot: Bot,
-    pub limiter: Arc<SendLimiter>,
-    /// The payment gateway, for expiry jobs (`None`: QRIS not configured).
+    /// The payment gateway, for invoice and expiry jobs (`None`: QRIS not configured).
     pub gateway: Option<crate::payment::flow::Gateway>,
+}
+
+/// The lane a job's sends take: broadcasts are bulk; everything a customer is waiting for
+/// (deliveries, their notices, invoice clean-ups, seller and owner notices) is a reply.
+fn lane_of(payload: &JobPayload) -> Lane {
+    match payload {
+        JobPayload::BroadcastSend { .. } => Lane::Bulk,
+        _ => Lane::Reply,
+    }
 }
 
 /// Backoff for a transient failure: 2^attempt seconds, capped at ten minutes, with jitter.
@@ -71,8 +78,9 @@ impl JobContext {
             Ok(p) => p,
             Err(e) => return Outcome::Dead(e.to_string()),
         };
+        let lane = lane_of(&payload);
         let result = match payload {
-            JobPayload::SendMessage(msg) => Ok(self.send_one(job, &msg, None).await),
+            JobPayload::SendMessage(msg) => Ok(self.send_one(job, lane, &msg, None).await),
             JobPayload::BroadcastSend { broadcast_id, user_id } => self.broadcast_send(job, broadcast_id, user_id).await,
             JobPayload::SellerNotice { notice_id, text, photo_file_id } => {
                 let admins = self.services.settings.admin_ids.clone();
@@ -95,22 +103,37 @@ impl JobContext {
                             via_owner_bot: false,
                             html: false,
                         };
-                        Ok(self.send_one(job, &msg, None).await)
+                        Ok(self.send_one(job, lane, &msg, None).await)
                     }
                     Err(e) => Ok(Outcome::Dead(e)),
                 }
             }
             JobPayload::Cleanup { chat_id, message_id, fallback_text } => {
-                self.limiter.acquire(chat_id).await;
-                let id = i32::try_from(message_id).unwrap_or(i32::MAX);
-                Ok(match sender::delete_or_edit(&self.bot, chat_id, id, &fallback_text).await {
-                    Ok(()) => Outcome::Done,
+                let effect = Effect::Delete {
+                    message_id: i32::try_from(message_id).unwrap_or(i32::MAX),
+                    fallback: Some(fallback_text),
+                };
+                Ok(match self.services.sends.shop.send(lane, chat_id, &effect).await {
+                    Ok(_) => Outcome::Done,
                     Err(e) => self.after_send_error(job, e, chat_id).await,
                 })
             }
-            JobPayload::DeliverOrder { order_id } => self.deliver(job, order_id).await,
+            JobPayload::DeliverOrder { order_id } => self.deliver(job, order_id, false).await,
+            JobPayload::ResendOrder { order_id } => self.deliver(job, order_id, true).await,
+            JobPayload::CreateInvoice { payment_id, chat_id } => self.create_invoice(job, payment_id, chat_id).await,
             JobPayload::ExpirePayment { payment_id } => Ok(self.expire(job, payment_id).await),
             JobPayload::Notify(notice) => self.notify(job, notice).await,
+            JobPayload::PurgeUpdates { keep_days } => {
+                let before = now_ms() - i64::from(keep_days) * 86_400_000;
+                with_conn(&self.services.pool, move |c| {
+                    autoorder_schema::queries::updates::purge_handled_updates(c, before)
+                })
+                .await
+                .map(|n| {
+                    log::info!(target: QUEUE, "purged {n} handled update(s) older than {keep_days} days");
+                    Outcome::Done
+                })
+            }
             JobPayload::PurgeSnkAnswers { retention_days } => {
                 with_conn(&self.services.pool, move |c| purge_snk_answers(c, retention_days)).await.map(|n| {
                     log::info!(target: QUEUE, "purged {n} SNK answer(s) older than {retention_days} days");
@@ -125,51 +148,61 @@ impl JobContext {
         })
     }
 
-    /// Sends one message through the limiter.
+    /// Sends one message through the send pipeline.
     async fn send_one(
         &self,
         job: &ClaimedJob,
+        lane: Lane,
         msg: &OutboundMessage,
         upload: Option<(String, Vec<u8>)>,
     ) -> Outcome {
-        match self.send_counted(msg, upload).await {
+        match self.send_counted(lane, msg, upload).await {
             Ok(_) => Outcome::Done,
             Err(e) => self.after_send_error(job, e, msg.chat_id).await,
         }
     }
 
+    fn pipeline(&self, via_owner_bot: bool) -> &SendPipeline {
+        if via_owner_bot {
+            &self.services.sends.owner
+        } else {
+            &self.services.sends.shop
+        }
+    }
+
     async fn send_counted(
         &self,
+        lane: Lane,
         msg: &OutboundMessage,
         upload: Option<(String, Vec<u8>)>,
     ) -> Result<sender::Sent, SendError> {
-        self.limiter.acquire(msg.chat_id).await;
-        let bot = if msg.via_owner_bot {
-            &self.owner_bot
-        } else {
-            &self.bot
-        };
-        let result = sender::send(bot, msg, upload).await;
-        let label = match &result {
-            Ok(_) => "ok",
-            Err(SendError::RetryAfter(_)) => "retry_after",
-            Err(SendError::Unreachable(_)) => "unreachable",
-            Err(SendError::Transient(_)) => "transient",
-            Err(SendError::Permanent(_)) => "rejected",
-        };
-        self.services
-            .metrics
-            .telegram_sends
-            .get_or_create(&SendLabels { result: label })
-            .inc();
+        let pipeline = self.pipeline(msg.via_owner_bot);
+        pipeline.acquire(lane, msg.chat_id).await;
+        let result = sender::send(pipeline.bot(), msg, upload).await;
+        pipeline.observe(lane.label(), &result);
+        result
+    }
+
+    /// [`sender::copy`] through the limiter, counted like a send.
+    /// Copies a message (a broadcast of "any message") through the send pipeline.
+    async fn copy_counted(
+        &self,
+        lane: Lane,
+        chat_id: i64,
+        from_chat_id: i64,
+        message_id: i64,
+    ) -> Result<sender::Sent, SendError> {
+        let pipeline = &self.services.sends.shop;
+        pipeline.acquire(lane, chat_id).await;
+        let result = sender::copy(pipeline.bot(), chat_id, from_chat_id, message_id).await;
+        pipeline.observe(lane.label(), &result);
         result
     }
 
     async fn after_send_error(&self, job: &ClaimedJob, e: SendError, chat_id: i64) -> Outcome {
         match e {
             SendError::RetryAfter(wait) => {
-                log::warn!(target: QUEUE, "Telegram asked to slow down: pausing sends for {wait:?}");
-                self.limiter.pause_for(wait);
+                // The pipeline already paused every send of this token.
                 Outcome::Retry {
                     delay: wait,
                     consume_attempt: false,
@@ -198,7 +231,8 @@ impl JobContext {
     }
 
     /// One recipient of a broadcast: skipped when already recorded as sent, parked while the
-    /// broadcast is paused, cancelled with it; the photo is uploaded once and reused by id.
+    /// broadcast is paused, cancelled with it; the photo is uploaded once and reused by id; a
+    /// "copy any message" broadcast is sent with `copyMessage`.
     async fn broadcast_send(
         &self,
         job: &ClaimedJob,
@@ -257,7 +291,14 @@ impl JobContext {
             via_owner_bot: false,
             html: false,
         };
-        let outcome = match self.send_counted(&msg, upload).await {
+        let sent = match content.copy_of() {
+            Some((from_chat_id, message_id)) => {
+                self.copy_counted(Lane::Bulk, user_id, from_chat_id, message_id)
+                    .await
+            }
+            None => self.send_counted(Lane::Bulk, &msg, upload).await,
+        };
+        let outcome = match sent {
             Ok(sent) => {
                 let file_id = sent
                     .photo_file_id
@@ -294,7 +335,13 @@ impl JobContext {
     }
 
     /// Sends a paid order's items to the buyer, once: a recorded delivery is never repeated.
-    async fn deliver(&self, job: &ClaimedJob, order_id: i64) -> Result<Outcome, StoreError> {
+    /// With `resend` (*Kirim Ulang*), sends them again whatever was recorded.
+    async fn deliver(
+        &self,
+        job: &ClaimedJob,
+        order_id: i64,
+        resend: bool,
+    ) -> Result<Outcome, StoreError> {
         let (target, items) = with_conn(&self.services.pool, move |c| {
             Ok((delivery_target(c, order_id)?, sold_items(c, order_id)?))
         })
@@ -302,8 +349,11 @@ impl JobContext {
         let Some((user_id, invoice_no, _status, delivered_at)) = target else {
             return Ok(Outcome::Dead(format!("order {order_id} is gone")));
         };
-        if delivered_at.is_some() {
+        if delivered_at.is_some() && !resend {
             return Ok(Outcome::Done);
+        }
+        if items.is_empty() {
+            return Ok(Outcome::Dead(format!("order {order_id} holds no items")));
         }
         let mut by_product: Vec<(i64, String, Vec<String>)> = Vec::new();
         for item in items {
@@ -324,12 +374,18 @@ impl JobContext {
                 None => by_product.push((item.product_id, item.product_name, vec![content])),
             }
         }
-        let mut text = texts::delivery_header(&invoice_no);
+        let mut text = if resend {
+            texts::resend_header(&invoice_no)
+        } else {
+            texts::delivery_header(&invoice_no)
+        };
         for (_, name, list) in &by_product {
             text.push_str(&texts::delivery_block(name, list));
         }
-        text.push_str(texts::DELIVERY_FOOTER);
-        for chunk in split_message(&text, 4000) {
+        if !resend {
+            text.push_str(texts::DELIVERY_FOOTER);
+        }
+        for chunk in split_message(&text, MESSAGE_CHARS) {
             let msg = OutboundMessage {
                 chat_id: user_id,
                 text: chunk,
@@ -338,12 +394,123 @@ impl JobContext {
                 via_owner_bot: false,
                 html: false,
             };
-            if let Err(e) = self.send_counted(&msg, None).await {
+            if let Err(e) = self.send_counted(Lane::Reply, &msg, None).await {
                 return Ok(self.after_send_error(job, e, user_id).await);
             }
         }
-        with_conn(&self.services.pool, move |c| mark_delivered(c, order_id)).await?;
+        if !resend {
+            with_conn(&self.services.pool, move |c| mark_delivered(c, order_id)).await?;
+        }
         Ok(Outcome::Done)
+    }
+
+    /// Pakasir's hosted payment page of one of our transactions (empty without Pakasir).
+    fn pay_url(&self, amount: i64, gateway_order_id: &str) -> String {
+        self.services
+            .settings
+            .pakasir
+            .as_ref()
+            .and_then(|p| {
+                crate::payment::pakasir::payment_page_url(
+                    &p.base_url,
+                    &p.project,
+                    amount,
+                    gateway_order_id,
+                )
+                .ok()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Creates the gateway transaction of a payment in `creating` (outside any transaction),
+    /// then records the invoice message — or why there is none — in the outbox, in the same
+    /// transaction that completes this job, so the customer sees exactly one invoice.
+    async fn create_invoice(
+        &self,
+        job: &ClaimedJob,
+        payment_id: i64,
+        chat_id: i64,
+    ) -> Result<Outcome, StoreError> {
+        let Some(payment) =
+            with_conn(&self.services.pool, move |c| load_payment(c, payment_id)).await?
+        else {
+            return Ok(Outcome::Dead(format!("payment {payment_id} is gone")));
+        };
+        let invoice: Result<Invoice, PaymentProblem> =
+            match (&payment.status, &payment.payment_number) {
+                // A run that created the invoice but died before recording the message.
+                (s, Some(number)) if s == status::PENDING => Ok(Invoice {
+                    payment_id,
+                    gateway_order_id: payment.gateway_order_id.clone(),
+                    amount: payment.amount,
+                    fee: payment.fee.unwrap_or(0),
+                    total_payment: payment.total_payment.unwrap_or(payment.amount),
+                    payment_number: number.clone(),
+                    expires_at: payment.expires_at.unwrap_or_else(now_ms),
+                    pay_url: self.pay_url(payment.amount, &payment.gateway_order_id),
+                }),
+                (s, _) if s == status::CREATING => match &self.gateway {
+                    Some(gateway) => {
+                        crate::payment::flow::start_qris(&self.services, gateway, payment_id).await
+                    }
+                    None => {
+                        let _ = with_conn(&self.services.pool, move |c| {
+                            close_payment(c, payment_id, CloseReason::Failed)
+                        })
+                        .await;
+                        Err(PaymentProblem::NotConfigured)
+                    }
+                },
+                // Closed meanwhile (cancelled, expired, paid): nothing to show.
+                _ => return Ok(Outcome::Done),
+            };
+        if let Err(PaymentProblem::Store(e)) = &invoice {
+            return Ok(Outcome::Retry {
+                delay: backoff(job.attempts),
+                consume_attempt: true,
+                error: e.clone(),
+            });
+        }
+        let (id, worker) = (job.id, self.services.instance_id.to_string());
+        let tz = self.services.settings.timezone;
+        let ttl = self.services.settings.reply_ttl.as_millis() as i64;
+        let recorded = with_conn(&self.services.pool, move |c| {
+            write_tx(c, |c| {
+                if !complete_job(c, id, &worker)? {
+                    return Ok(false);
+                }
+                let effect = match &invoice {
+                    Ok(inv) => crate::bot::flows::invoice::invoice_message(c, &tz, inv)?,
+                    Err(problem) => Some(Effect::Text {
+                        text: crate::bot::flows::invoice::problem_text(problem).to_string(),
+                        markup: None,
+                        html: false,
+                        on_sent: None,
+                    }),
+                };
+                if let Some(effect) = effect {
+                    insert_outbox(
+                        c,
+                        &[NewOutbox {
+                            chat_id,
+                            lane: OutboxLane::Reply,
+                            payload: effect.to_json(),
+                            update_id: None,
+                            expires_at: now_ms() + ttl,
+                        }],
+                    )?;
+                }
+                Ok(true)
+            })
+        })
+        .await?;
+        if !recorded {
+            log::warn!(target: QUEUE, "invoice job {id}: lease lost; another worker records it");
+            return Ok(Outcome::Recorded);
+        }
+        self.services.wake_outbox();
+        self.services.wake_queue();
+        Ok(Outcome::Recorded)
     }
 
     /// The gateway expiry of a payment.
@@ -457,6 +624,9 @@ impl JobContext {
         Ok(Outcome::Done)
     }
 }
+
+/// Longest message the bot sends (Telegram allows 4096).
+pub const MESSAGE_CHARS: usize = 4000;
 
 /// Splits a long text at line breaks into pieces Telegram accepts (4096 characters at most).
 pub fn split_message(text: &str, max_chars: usize) -> Vec<String> {

@@ -1,16 +1,16 @@
-//! QueueActor: runs the durable jobs.
+//! QueueActor: runs the durable jobs, and — on the replica holding the `queue-leader` lease —
+//! the outbox sender.
 //!
-//! It claims due jobs in batches with leases, runs them concurrently through one rate limiter,
+//! It claims due jobs in batches with leases, runs them concurrently through the send pipeline,
 //! and records each outcome: done, retried with backoff (a 429 gives its attempt back), cancelled
 //! (unreachable recipient) or dead. Jobs whose worker crashed are rescued when their lease runs
-//! out. Telegram-sending kinds run only on the replica holding the `queue-leader` lease, so any
-//! number of replicas stays inside one bot's send budget; other kinds run anywhere. It wakes on
-//! an in-process signal, on PostgreSQL NOTIFY from other processes, and polls as a fallback.
+//! out. Telegram-sending kinds and the outbox run only on the leader, so any number of replicas
+//! stays inside one bot's send budget; other kinds run anywhere. It wakes on an in-process
+//! signal, on PostgreSQL NOTIFY from other processes ([`crate::wakeup`]), and polls as a
+//! fallback.
 
 pub mod handlers;
-pub mod limiter;
 pub mod notices;
-pub mod sender;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,8 +22,8 @@ use tokio::sync::watch;
 
 use autoorder_schema::job_kinds::JobPayload;
 use autoorder_schema::queries::jobs::{
-    ClaimedJob, JobListener, KindFilter, NewJob, RetryOutcome, bury_job, cancel_job,
-    claim_due_jobs, complete_job, enqueue, extend_job_leases, rescue_expired_leases, retry_job,
+    ClaimedJob, KindFilter, NewJob, RetryOutcome, bury_job, cancel_job, claim_due_jobs,
+    complete_job, enqueue, extend_job_leases, rescue_expired_leases, retry_job,
 };
 use autoorder_schema::queries::leases::{release_lease, try_acquire_lease};
 
@@ -33,7 +33,6 @@ use crate::metrics::JobLabels;
 use crate::services::Services;
 use crate::supervisor::Shutdown;
 use handlers::{JobContext, Outcome};
-use limiter::SendLimiter;
 
 /// Registry name.
 pub const NAME: &str = "queue";
@@ -62,26 +61,13 @@ pub struct QueueActor {
 impl QueueActor {
     /// Builds a fresh actor (called by the supervisor on every start).
     pub fn new(services: Services) -> QueueActor {
-        let tg = &services.settings.telegram;
-        let bot = crate::telegram::bot(&tg.api_url, tg.bot_token.expose())
-            .unwrap_or_else(|e| panic!("the Bot API client cannot be built: {e}"));
-        let owner_token = tg.owner_bot_token.as_ref().unwrap_or(&tg.bot_token);
-        let owner_bot = crate::telegram::bot(&tg.api_url, owner_token.expose())
-            .unwrap_or_else(|e| panic!("the owner Bot API client cannot be built: {e}"));
-        let limiter = Arc::new(SendLimiter::new(services.settings.send_rate));
         let (stopped, _) = watch::channel(false);
         let gateway = services
             .settings
             .pakasir
             .as_ref()
             .and_then(|s| crate::payment::flow::Gateway::new(s).ok());
-        let ctx = JobContext {
-            services,
-            bot,
-            owner_bot,
-            limiter,
-            gateway,
-        };
+        let ctx = JobContext { services, gateway };
         QueueActor {
             shared: Arc::new(Shared {
                 ctx,
@@ -98,10 +84,48 @@ impl Actor for QueueActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         let shared = self.shared.clone();
-        spawn_listener(shared.clone());
+        // A crashed predecessor in this process held outbox rows in memory: they are known
+        // dead, so their leases are let go at once instead of running out.
+        let services = shared.ctx.services.clone();
+        ctx.wait(
+            async move {
+                let me = services.instance_id.to_string();
+                if let Err(e) = with_conn(&services.pool, move |c| {
+                    autoorder_schema::queries::outbox::release_outbox(c, &me)
+                })
+                .await
+                {
+                    log::warn!(target: QUEUE, "releasing outbox leases of a previous queue actor: {e}");
+                }
+            }
+            .into_actor(self),
+        );
         ctx.spawn(leadership(shared.clone()).into_actor(self));
+        ctx.spawn(send_outbox(shared.clone()).into_actor(self));
         ctx.spawn(work(shared).into_actor(self));
         log::info!(target: QUEUE, "queue actor ready");
+    }
+}
+
+/// While this replica is the leader, sends the outbox (replies of every replica's handlers).
+async fn send_outbox(shared: Arc<Shared>) {
+    let services = shared.ctx.services.clone();
+    while !shared.stopping.load(Ordering::SeqCst) {
+        if shared.leader.load(Ordering::SeqCst) {
+            let s = shared.clone();
+            crate::send::outbox::run(
+                services.clone(),
+                services.sends.shop.clone(),
+                services.outbox_wake.clone(),
+                move || s.leader.load(Ordering::SeqCst) && !s.stopping.load(Ordering::SeqCst),
+            )
+            .await;
+        }
+        tokio::select! {
+            _ = services.outbox_wake.notified() => {}
+            _ = tokio::time::sleep(LEADER_RENEW) => {}
+            _ = wait_stopped(&shared) => {}
+        }
     }
 }
 
@@ -143,52 +167,39 @@ async fn wait_stopped(shared: &Shared) {
     let _ = rx.wait_for(|s| *s).await;
 }
 
-/// One purge job per local day (its unique key makes every replica's enqueue the same job).
+/// Days handled updates are kept (for de-duplicating Telegram's re-deliveries).
+const KEEP_UPDATES_DAYS: u32 = 7;
+
+/// One purge job of each kind per local day (their unique keys make every replica's enqueue
+/// the same job).
 async fn schedule_daily_purge(services: &Services) {
     let today = chrono::Utc::now()
         .with_timezone(&services.settings.timezone)
         .date_naive();
     let days = services.settings.snk_retention_days;
-    let job = NewJob::keyed(
-        JobPayload::PurgeSnkAnswers {
-            retention_days: days,
-        },
-        format!("purge-snk:{today}"),
-    );
-    if let Err(e) = with_conn(&services.pool, move |c| enqueue(c, &job)).await {
-        log::warn!(target: QUEUE, "scheduling the SNK purge: {e}");
-    }
-}
-
-/// PostgreSQL LISTEN on a dedicated connection: other processes' commits that enqueue jobs
-/// wake this queue within a few milliseconds. (diesel exposes no socket to block on, so the
-/// thread drains notifications every 50 ms — a local, query-free check.)
-fn spawn_listener(shared: Arc<Shared>) {
-    let wake = shared.ctx.services.queue_wake.clone();
-    let pool = shared.ctx.services.pool.clone();
-    let spawned = std::thread::Builder::new().name("queue-listen".into()).spawn(move || {
-        let mut listener = match JobListener::open(&pool) {
-            Ok(Some(l)) => l,
-            Ok(None) => return,
-            Err(e) => {
-                log::warn!(target: QUEUE, "LISTEN failed, relying on polling: {e}");
-                return;
-            }
-        };
-        while !shared.stopping.load(Ordering::SeqCst) {
-            match listener.drain() {
-                Ok(true) => wake.notify_one(),
-                Ok(false) => {}
-                Err(e) => {
-                    log::warn!(target: QUEUE, "LISTEN connection lost, relying on polling: {e}");
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
+    let jobs = [
+        NewJob::keyed(
+            JobPayload::PurgeSnkAnswers {
+                retention_days: days,
+            },
+            format!("purge-snk:{today}"),
+        ),
+        NewJob::keyed(
+            JobPayload::PurgeUpdates {
+                keep_days: KEEP_UPDATES_DAYS,
+            },
+            format!("purge-updates:{today}"),
+        ),
+    ];
+    if let Err(e) = with_conn(&services.pool, move |c| {
+        for job in &jobs {
+            enqueue(c, job)?;
         }
-    });
-    if let Err(e) = spawned {
-        log::warn!(target: QUEUE, "cannot start the LISTEN thread: {e}");
+        Ok(())
+    })
+    .await
+    {
+        log::warn!(target: QUEUE, "scheduling the daily purges: {e}");
     }
 }
 
@@ -206,7 +217,8 @@ async fn work(shared: Arc<Shared>) {
                 Ok(_) => {}
                 Err(e) => log::warn!(target: QUEUE, "rescuing expired leases: {e}"),
             }
-            shared.ctx.limiter.forget_idle_chats();
+            services.sends.shop.limiter().forget_idle_chats();
+            services.sends.owner.limiter().forget_idle_chats();
             last_rescue = tokio::time::Instant::now();
         }
         let leader = shared.leader.load(Ordering::SeqCst);
@@ -272,7 +284,7 @@ async fn run_and_record(shared: &Shared, worker: &str, job: &ClaimedJob) {
     let outcome = shared.ctx.run(job).await;
     let services = &shared.ctx.services;
     let label = match &outcome {
-        Outcome::Done => "done",
+        Outcome::Done | Outcome::Recorded => "done",
         Outcome::Retry {
             consume_attempt: false,
             ..
@@ -285,6 +297,7 @@ async fn run_and_record(shared: &Shared, worker: &str, job: &ClaimedJob) {
     let recorded = with_conn(&services.pool, move |c| {
         Ok(match &outcome {
             Outcome::Done => complete_job(c, id, &w)?.then_some("done"),
+            Outcome::Recorded => Some("done"),
             Outcome::Retry {
                 delay,
                 consume_attempt,

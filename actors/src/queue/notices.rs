@@ -80,15 +80,16 @@ pub fn render(
                 texts::payment_expired(&view.row.gateway_order_id),
             )]
         }
-        Notice::LatePaymentRefunded { payment_id } => {
+        Notice::LatePaymentRefunded { payment_id, reason } => {
             let Some(view) = view_payment(conn, *payment_id)? else {
                 return Ok(Vec::new());
             };
             let amount = rupiah(view.row.amount);
+            let why = reason.unwrap_or(texts::RefundWhy::StockGone);
             vec![
                 (
                     Audience::Customer(view.user_id),
-                    texts::late_payment_refunded(&view.row.gateway_order_id, &amount),
+                    texts::payment_refunded(&view.row.gateway_order_id, &amount, why),
                 ),
                 (
                     Audience::Sellers,
@@ -121,6 +122,29 @@ pub fn render(
                 texts::unconfirmed_callback(gateway_order_id, reason),
             )]
         }
+        Notice::PaymentUnderReview { payment_id, reason } => {
+            let Some(view) = view_payment(conn, *payment_id)? else {
+                return Ok(Vec::new());
+            };
+            vec![(
+                Audience::Owners,
+                texts::payment_under_review(
+                    &view.row.gateway_order_id,
+                    &rupiah(view.row.amount),
+                    view.user_id,
+                    reason,
+                ),
+            )]
+        }
+        Notice::ManualPayment {
+            reference,
+            admin_id,
+            amount,
+            note,
+        } => vec![(
+            Audience::Owners,
+            texts::manual_payment(reference, *admin_id, &rupiah(*amount), note),
+        )],
     })
 }
 

@@ -27,6 +27,22 @@ pub use registry::{ChildInfo, ChildStatus, Registry};
 
 use crate::log_targets::APP;
 
+/// Runs an async handler's future **inside the actor's context** and answers with its output.
+///
+/// A handler that returns actix's `ResponseFuture` has its future spawned detached on the
+/// arbiter: a panic there kills only that task, the supervisor never sees it and the actor
+/// carries on with whatever half-done state the panic left. Wrapped with this, the future is
+/// polled by the actor's own context (as `ctx.spawn` does, so handlers still run
+/// concurrently and a slow one does not hold up the mailbox) and a panic in it ends the
+/// context task, which the supervisor restarts from a fresh actor.
+pub fn in_context<A, F>(future: F) -> ResponseActFuture<A, F::Output>
+where
+    A: Actor,
+    F: std::future::Future + 'static,
+{
+    Box::pin(actix::fut::wrap_future::<F, A>(future))
+}
+
 /// Asks a child to finish its current work and stop. Every supervised actor handles it.
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "()")]
@@ -63,12 +79,19 @@ impl ChildSpec {
     pub fn new<A, F>(name: &'static str, restart: Restart, factory: F) -> ChildSpec
     where
         A: Actor<Context = Context<A>> + Handler<Shutdown>,
-        F: Fn() -> A + Send + 'static,
+        F: Fn() -> A + Send + Sync + 'static,
     {
+        let factory = std::sync::Arc::new(factory);
         let start = move || {
             let ctx: Context<A> = Context::new();
             let addr = ctx.address();
-            let task = actix::spawn(ctx.into_future(factory()));
+            // The actor is built inside its own task: a factory that panics is a crash of the
+            // child like any other (backoff, intensity), never a dead supervisor.
+            let factory = factory.clone();
+            let task = actix::spawn(async move {
+                let actor = factory();
+                ctx.into_future(actor).await
+            });
             StartedChild {
                 shutdown: addr.clone().recipient(),
                 addr: Arc::new(addr),

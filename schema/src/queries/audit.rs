@@ -18,7 +18,8 @@ pub enum ActorKind {
 }
 
 impl ActorKind {
-    fn as_str(self) -> &'static str {
+    /// As stored in `audit_log.actor_kind`.
+    pub fn as_str(self) -> &'static str {
         match self {
             ActorKind::Admin => "admin",
             ActorKind::Owner => "owner",

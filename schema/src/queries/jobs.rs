@@ -413,37 +413,6 @@ pub fn bury_job(
     finish_job(conn, id, worker, "dead", error)
 }
 
-/// A dedicated PostgreSQL connection LISTENing on [`NOTIFY_CHANNEL`]: how a replica learns
-/// that another process committed new jobs.
-pub struct JobListener {
-    conn: crate::db::PooledConn,
-}
-
-impl JobListener {
-    /// Opens the listener; `None` on SQLite (single process: the in-process signal suffices).
-    pub fn open(pool: &crate::db::Pool) -> Result<Option<JobListener>, StoreError> {
-        let mut conn = crate::db::checkout(pool)?;
-        let DbConnection::Pg(pg) = &mut *conn else {
-            return Ok(None);
-        };
-        diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}")).execute(pg)?;
-        Ok(Some(JobListener { conn }))
-    }
-
-    /// Drains notifications received so far without blocking; true when there was any.
-    pub fn drain(&mut self) -> Result<bool, StoreError> {
-        let DbConnection::Pg(pg) = &mut *self.conn else {
-            return Ok(false);
-        };
-        let mut any = false;
-        for n in pg.notifications_iter() {
-            n?;
-            any = true;
-        }
-        Ok(any)
-    }
-}
-
 /// Jobs due now or being worked on (zero when the queue has caught up).
 pub fn busy_jobs(conn: &mut DbConnection) -> Result<i64, StoreError> {
     let now = now_ms();

@@ -1,5 +1,6 @@
 //! Queries and the transactions that keep the invariants, one module per concern.
 
+pub mod admin;
 pub mod audit;
 pub mod broadcasts;
 pub mod catalog;
@@ -7,7 +8,11 @@ pub mod conversations;
 pub mod jobs;
 pub mod keys;
 pub mod leases;
+pub mod legacy;
+pub mod listen;
 pub mod orders;
+pub mod outbox;
+pub mod reconcile;
 pub mod settings;
 pub mod shop;
 pub mod snk;

@@ -23,6 +23,7 @@ pub(super) const KNOWN: &[&str] = &[
     "PAKASIR_BASE_URL",
     "PAYMENT_FAILURE_ALERT_THRESHOLD",
     "PAYMENT_RECONCILE_SECONDS",
+    "PAYMENT_RECHECK_HOURS",
     // Store, storage, process
     "DATABASE_URL",
     "DATA_DIR",
@@ -37,6 +38,8 @@ pub(super) const KNOWN: &[&str] = &[
     "DEPOSIT_MINIMUM",
     "SPAM_MAX_ACTIONS",
     "SPAM_WINDOW_SECONDS",
+    "UPDATE_CONCURRENCY",
+    "REPLY_TTL_SECONDS",
     "CREDENTIAL_ROTATION_DAYS",
     // Backups
     "ENABLE_AUTO_BACKUP",

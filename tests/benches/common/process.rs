@@ -149,6 +149,10 @@ impl Store {
                 "DATA_ENCRYPTION_KEY".into(),
                 format!("b1:{}", "42".repeat(32)),
             ),
+            // The bench machine's load must not raise owner alerts mid-measurement.
+            ("HEALTH_CPU_THRESHOLD".into(), "100".into()),
+            ("HEALTH_MEMORY_THRESHOLD".into(), "100".into()),
+            ("HEALTH_DISK_THRESHOLD".into(), "100".into()),
         ];
         Store {
             binary: binary.to_path_buf(),
@@ -210,54 +214,97 @@ impl Store {
         out
     }
 
+    /// A second process of this store (PostgreSQL replicas): the same database, its own data
+    /// and log directories.
+    pub fn second_replica(&self) -> Replica {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut env = self.env.clone();
+        for (k, v) in env.iter_mut() {
+            if k == "DATA_DIR" {
+                *v = dir.path().join("data").display().to_string();
+            } else if k == "LOG_DIR" {
+                *v = dir.path().join("logs").display().to_string();
+            }
+        }
+        Replica {
+            binary: self.binary.clone(),
+            dir,
+            env,
+        }
+    }
+
     /// Starts `autoorder run` and waits for its "listening on ADDR" line.
     pub fn start(&self) -> Bot {
-        let mut child = self
-            .command(&["run"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawning autoorder");
-        let (tx, rx) = mpsc::channel::<String>();
-        let stdout = child.stdout.take().expect("stdout");
-        let stderr = child.stderr.take().expect("stderr");
-        let tx2 = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx2.send(line);
-            }
-        });
-        let mut output = Vec::new();
-        let addr = loop {
-            match rx.recv_timeout(Duration::from_secs(60)) {
-                Ok(line) => {
-                    let found = line
-                        .split(" listening on ")
-                        .nth(1)
-                        .and_then(|rest| rest.split_whitespace().next())
-                        .map(String::from);
-                    output.push(line);
-                    if let Some(addr) = found {
-                        break addr;
-                    }
-                }
-                Err(_) => panic!(
-                    "autoorder did not start listening; output:\n{}",
-                    output.join("\n")
-                ),
-            }
-        };
-        Bot {
-            child: Some(child),
-            base: format!("http://{addr}"),
-            output,
-            lines: rx,
+        spawn_bot(self.command(&["run"]))
+    }
+}
+
+/// Another process of a store, sharing its database.
+pub struct Replica {
+    binary: PathBuf,
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Replica {
+    /// Starts `autoorder run` for this replica.
+    pub fn start(&self) -> Bot {
+        let mut cmd = Command::new(&self.binary);
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .current_dir(self.dir.path())
+            .arg("run");
+        spawn_bot(cmd)
+    }
+}
+
+/// Spawns a `run` command and waits for its "listening on ADDR" line.
+fn spawn_bot(mut command: Command) -> Bot {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawning autoorder");
+    let (tx, rx) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    let tx2 = tx.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
         }
+    });
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx2.send(line);
+        }
+    });
+    let mut output = Vec::new();
+    let addr = loop {
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => {
+                let found = line
+                    .split(" listening on ")
+                    .nth(1)
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .map(String::from);
+                output.push(line);
+                if let Some(addr) = found {
+                    break addr;
+                }
+            }
+            Err(_) => panic!(
+                "autoorder did not start listening; output:\n{}",
+                output.join("\n")
+            ),
+        }
+    };
+    Bot {
+        child: Some(child),
+        base: format!("http://{addr}"),
+        output,
+        lines: rx,
     }
 }
 

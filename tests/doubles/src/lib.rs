@@ -4,7 +4,8 @@ pub mod pakasir;
 pub mod telegram;
 
 pub use telegram::{
-    Call, Failure, RateLimits, TelegramDouble, WebhookInfo, callback_update, message_update,
+    Call, Failure, RateLimits, TelegramDouble, WebhookInfo, callback_update, document_update,
+    message_update, photo_update,
 };
 
 pub use pakasir::PakasirDouble;

@@ -65,6 +65,8 @@ async fn second_send_to_a_chat_is_429_with_retry_after() {
     double.enforce_limits(Some(RateLimits {
         global_per_second: 30,
         per_chat_interval: HOUR,
+        per_chat_burst: 1,
+        penalty: false,
         retry_after: 7,
         ..RateLimits::default()
     }));
@@ -123,6 +125,8 @@ async fn second_send_to_a_chat_is_429_with_retry_after() {
     bot.send_message(ChatId(42), "empat").await.unwrap();
     double.enforce_limits(Some(RateLimits {
         per_chat_interval: HOUR,
+        per_chat_burst: 1,
+        penalty: false,
         ..RateLimits::default()
     }));
     bot.send_message(ChatId(42), "lima").await.unwrap();
@@ -133,7 +137,10 @@ async fn second_send_to_a_chat_is_429_with_retry_after() {
 #[tokio::test]
 async fn forty_chats_at_once_get_at_most_the_global_limit() {
     let double = TelegramDouble::start();
-    let limits = RateLimits::default();
+    let limits = RateLimits {
+        penalty: false,
+        ..RateLimits::default()
+    };
     let limit = limits.global_per_second as usize;
     double.enforce_limits(Some(limits));
     let http = reqwest::Client::new();
@@ -172,6 +179,8 @@ async fn accepted_sends_count_whatever_the_method_answers() {
     double.set_blocked(13, true);
     double.enforce_limits(Some(RateLimits {
         per_chat_interval: HOUR,
+        per_chat_burst: 1,
+        penalty: false,
         ..RateLimits::default()
     }));
     assert_eq!(send(&http, &double, 13).await.0, 403);
@@ -281,4 +290,76 @@ async fn serves_many_requests_per_second() {
         elapsed < Duration::from_secs(4),
         "1024 sends took {elapsed:?}"
     );
+}
+
+#[tokio::test]
+async fn a_bot_that_keeps_flooding_is_penalised_with_longer_waits() {
+    let double = TelegramDouble::start();
+    double.enforce_limits(Some(RateLimits {
+        global_per_second: 3,
+        ..RateLimits::default()
+    }));
+    let http = reqwest::Client::new();
+    for chat in 1..=3 {
+        assert_eq!(send(&http, &double, chat).await.0, 200);
+    }
+    let (status, body) = send(&http, &double, 4).await;
+    assert_eq!((status, body), (429, too_many(1)));
+    // Ignoring the answer: every further send within the block waits twice as long.
+    assert_eq!(send(&http, &double, 5).await.1, too_many(2));
+    assert_eq!(send(&http, &double, 6).await.1, too_many(4));
+    assert_eq!(double.rate_limited_count(), 3);
+}
+
+#[tokio::test]
+async fn one_chat_gets_a_short_burst_then_one_per_second() {
+    let double = TelegramDouble::start();
+    double.enforce_limits(Some(RateLimits {
+        per_chat_interval: HOUR,
+        penalty: false,
+        ..RateLimits::default()
+    }));
+    let http = reqwest::Client::new();
+    let statuses: Vec<u16> = [
+        send(&http, &double, 9).await.0,
+        send(&http, &double, 9).await.0,
+        send(&http, &double, 9).await.0,
+        send(&http, &double, 9).await.0,
+    ]
+    .to_vec();
+    assert_eq!(statuses, [200, 200, 200, 429], "a burst of three");
+}
+
+#[tokio::test]
+async fn latency_delays_every_answer() {
+    let double = TelegramDouble::start();
+    double.set_latency(Duration::from_millis(150));
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let answers = join_all((1..=10).map(|chat| send(&http, &double, chat))).await;
+    let elapsed = started.elapsed();
+    assert!(answers.iter().all(|(status, _)| *status == 200));
+    // Ten concurrent sends take one latency, not ten: the double answers concurrently.
+    assert!(elapsed >= Duration::from_millis(150), "{elapsed:?}");
+    assert!(
+        elapsed < Duration::from_millis(1500),
+        "served concurrently: {elapsed:?}"
+    );
+    double.set_latency(Duration::ZERO);
+    let t = Instant::now();
+    double_get_me(&http, &double).await;
+    assert!(
+        t.elapsed() < Duration::from_millis(150),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+async fn double_get_me(http: &reqwest::Client, double: &TelegramDouble) {
+    let response = http
+        .post(format!("{}/bot{TOKEN}/getMe", double.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
 }

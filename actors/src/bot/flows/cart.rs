@@ -6,12 +6,11 @@ use autoorder_schema::queries::shop::carts::{
     set_cart_voucher,
 };
 use autoorder_schema::queries::shop::vouchers::{VoucherProblem, quote_voucher};
-use autoorder_schema::write_tx;
+use autoorder_schema::{DbConnection, StoreError};
 
 use crate::bot::callback::CallbackData;
-use crate::bot::context::{Ctx, Toast};
+use crate::bot::context::{Toast, Tx};
 use crate::bot::conversation::Conversation;
-use crate::bot::intake::HandleError;
 use crate::bot::keyboards::{button, cancel_input, inline};
 use crate::bot::texts;
 
@@ -33,32 +32,30 @@ impl PricedCart {
 }
 
 /// Loads the cart and prices its voucher.
-pub async fn priced_cart(ctx: &Ctx<'_>) -> Result<PricedCart, HandleError> {
-    let user_id = ctx.user_id;
-    ctx.db(move |c| {
-        let cart = load_cart(c, user_id)?;
-        let voucher = match &cart.voucher_code {
-            Some(code) => Some((
-                code.clone(),
-                quote_voucher(c, code, cart.subtotal())?.map(|q| q.discount),
-            )),
-            None => None,
-        };
-        Ok(PricedCart { cart, voucher })
-    })
-    .await
+pub fn priced_cart(c: &mut DbConnection, user_id: i64) -> Result<PricedCart, StoreError> {
+    let cart = load_cart(c, user_id)?;
+    let voucher = match &cart.voucher_code {
+        Some(code) => Some((
+            code.clone(),
+            quote_voucher(c, code, cart.subtotal())?.map(|q| q.discount),
+        )),
+        None => None,
+    };
+    Ok(PricedCart { cart, voucher })
 }
 
 /// Shows the cart (editing the message the button is under, if any).
-pub async fn show_cart(ctx: &Ctx<'_>) -> Result<(), HandleError> {
-    let priced = priced_cart(ctx).await?;
+pub fn show_cart(tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    let user_id = tx.user_id();
+    let priced = priced_cart(tx.conn(), user_id)?;
     let cart = &priced.cart;
     if cart.lines.is_empty() {
         let keyboard = inline(vec![vec![button(
             texts::BTN_CONTINUE_SHOPPING,
             CallbackData::CatalogPage { page: 0 },
         )]]);
-        return ctx.show(texts::CART_EMPTY, keyboard).await;
+        tx.show(texts::CART_EMPTY, keyboard);
+        return Ok(());
     }
     let mut text = texts::CART_HEADER.to_string();
     let mut rows = Vec::new();
@@ -122,7 +119,8 @@ pub async fn show_cart(ctx: &Ctx<'_>) -> Result<(), HandleError> {
             CallbackData::CatalogPage { page: 0 },
         ),
     ]);
-    ctx.show(text, inline(rows)).await
+    tx.show(text, inline(rows));
+    Ok(())
 }
 
 /// What a cart edit button does.
@@ -134,20 +132,15 @@ pub enum LineEdit {
 }
 
 /// ➖ / ➕ / 🗑 on a cart line, then the cart again.
-pub async fn edit_line(
-    ctx: &Ctx<'_>,
-    product_id: i64,
-    edit: LineEdit,
-) -> Result<Toast, HandleError> {
-    let user_id = ctx.user_id;
-    let change = ctx
-        .db(move |c| match edit {
-            LineEdit::Increase => change_cart_quantity(c, user_id, product_id, 1),
-            LineEdit::Decrease => change_cart_quantity(c, user_id, product_id, -1),
-            LineEdit::Remove => set_cart_quantity(c, user_id, product_id, 0),
-        })
-        .await?;
-    show_cart(ctx).await?;
+pub fn edit_line(tx: &mut Tx<'_>, product_id: i64, edit: LineEdit) -> Result<Toast, StoreError> {
+    let user_id = tx.user_id();
+    let c = tx.conn();
+    let change = match edit {
+        LineEdit::Increase => change_cart_quantity(c, user_id, product_id, 1)?,
+        LineEdit::Decrease => change_cart_quantity(c, user_id, product_id, -1)?,
+        LineEdit::Remove => set_cart_quantity(c, user_id, product_id, 0)?,
+    };
+    show_cart(tx)?;
     Ok(match change {
         CartChange::Capped(n) => Toast::alert(texts::added_to_cart_capped("produk ini", n)),
         CartChange::OutOfStock => Toast::alert(texts::out_of_stock("produk ini")),
@@ -157,26 +150,26 @@ pub async fn edit_line(
 }
 
 /// *Batal* under the cart: empties it.
-pub async fn clear(ctx: &Ctx<'_>) -> Result<Toast, HandleError> {
-    let user_id = ctx.user_id;
-    ctx.db(move |c| write_tx(c, |c| clear_cart(c, user_id)))
-        .await?;
+pub fn clear(tx: &mut Tx<'_>) -> Result<Toast, StoreError> {
+    let user_id = tx.user_id();
+    clear_cart(tx.conn(), user_id)?;
     let keyboard = inline(vec![vec![button(
         texts::BTN_CONTINUE_SHOPPING,
         CallbackData::CatalogPage { page: 0 },
     )]]);
-    ctx.show(texts::CART_CLEARED, keyboard).await?;
+    tx.show(texts::CART_CLEARED, keyboard);
     Ok(Toast::note(texts::CART_CLEARED))
 }
 
 /// *Gunakan Voucher*: the next text is the code.
-pub async fn ask_voucher(ctx: &Ctx<'_>) -> Result<Toast, HandleError> {
-    let priced = priced_cart(ctx).await?;
+pub fn ask_voucher(tx: &mut Tx<'_>) -> Result<Toast, StoreError> {
+    let user_id = tx.user_id();
+    let priced = priced_cart(tx.conn(), user_id)?;
     if priced.cart.lines.is_empty() {
         return Ok(Toast::alert(texts::VOUCHER_EMPTY_CART));
     }
-    ctx.set_state(Conversation::AwaitingVoucher).await?;
-    ctx.send_with(texts::VOUCHER_PROMPT, cancel_input()).await?;
+    tx.set_state(Conversation::AwaitingVoucher)?;
+    tx.send_with(texts::VOUCHER_PROMPT, cancel_input());
     Ok(Toast::none())
 }
 
@@ -192,57 +185,41 @@ pub fn looks_like_code(code: &str) -> bool {
 
 /// The typed voucher code: applied when it is valid for the cart now; otherwise the customer is
 /// told why and may type another.
-pub async fn voucher_typed(ctx: &Ctx<'_>, code: &str) -> Result<(), HandleError> {
+pub fn voucher_typed(tx: &mut Tx<'_>, code: &str) -> Result<(), StoreError> {
     if !looks_like_code(code) {
-        ctx.send_with(texts::VOUCHER_MALFORMED, cancel_input())
-            .await?;
+        tx.send_with(texts::VOUCHER_MALFORMED, cancel_input());
         return Ok(());
     }
-    let (user_id, code) = (ctx.user_id, code.trim().to_string());
-    let typed = code.clone();
-    let outcome = ctx
-        .db(move |c| {
-            write_tx(c, |c| {
-                let cart = load_cart(c, user_id)?;
-                if cart.lines.is_empty() {
-                    return Ok(None);
-                }
-                let quote = quote_voucher(c, &code, cart.subtotal())?;
-                if let Ok(q) = &quote {
-                    set_cart_voucher(c, user_id, Some(&q.code))?;
-                }
-                Ok(Some(quote))
-            })
-        })
-        .await?;
-    match outcome {
-        None => {
-            ctx.clear_state().await?;
-            ctx.send(texts::VOUCHER_EMPTY_CART).await?;
+    let (user_id, code) = (tx.user_id(), code.trim());
+    let cart = load_cart(tx.conn(), user_id)?;
+    if cart.lines.is_empty() {
+        tx.clear_state()?;
+        tx.send(texts::VOUCHER_EMPTY_CART);
+        return Ok(());
+    }
+    match quote_voucher(tx.conn(), code, cart.subtotal())? {
+        Ok(quote) => {
+            set_cart_voucher(tx.conn(), user_id, Some(&quote.code))?;
+            tx.clear_state()?;
+            tx.send(texts::voucher_applied(&quote.code, quote.discount));
+            show_cart(tx)?;
         }
-        Some(Ok(quote)) => {
-            ctx.clear_state().await?;
-            ctx.send(texts::voucher_applied(&quote.code, quote.discount))
-                .await?;
-            show_cart(ctx).await?;
-        }
-        Some(Err(problem)) => {
-            let shown = autoorder_schema::queries::shop::vouchers::normalise_code(&typed);
-            ctx.send_with(
+        Err(problem) => {
+            let shown = autoorder_schema::queries::shop::vouchers::normalise_code(code);
+            tx.send_with(
                 texts::voucher_refused(&shown, texts::voucher_problem(&problem)),
                 cancel_input(),
-            )
-            .await?;
+            );
         }
     }
     Ok(())
 }
 
 /// *Hapus Voucher*.
-pub async fn remove_voucher(ctx: &Ctx<'_>) -> Result<Toast, HandleError> {
-    let user_id = ctx.user_id;
-    ctx.db(move |c| set_cart_voucher(c, user_id, None)).await?;
-    show_cart(ctx).await?;
+pub fn remove_voucher(tx: &mut Tx<'_>) -> Result<Toast, StoreError> {
+    let user_id = tx.user_id();
+    set_cart_voucher(tx.conn(), user_id, None)?;
+    show_cart(tx)?;
     Ok(Toast::note(texts::VOUCHER_REMOVED))
 }
 

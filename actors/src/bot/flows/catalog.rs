@@ -5,10 +5,11 @@ use autoorder_schema::queries::orders::product_name;
 use autoorder_schema::queries::shop::carts::{CartChange, set_cart_quantity};
 use autoorder_schema::queries::shop::products::{Listing, catalog, product_detail, stock_table};
 
+use autoorder_schema::StoreError;
+
 use crate::bot::callback::CallbackData;
-use crate::bot::context::{Ctx, Toast};
+use crate::bot::context::{Toast, Tx};
 use crate::bot::conversation::Conversation;
-use crate::bot::intake::HandleError;
 use crate::bot::keyboards::{button, inline, pager};
 use crate::bot::texts;
 
@@ -56,14 +57,15 @@ fn render_page(listings: &[Listing], page: u32) -> (String, Vec<(u32, &Listing)>
 
 /// One catalog page (clamped to the last page). Remembers the numbers shown so a typed number
 /// opens its product.
-pub async fn show_catalog(ctx: &Ctx<'_>, page: u32) -> Result<(), HandleError> {
-    let listings = ctx.db(catalog).await?;
+pub fn show_catalog(tx: &mut Tx<'_>, page: u32) -> Result<(), StoreError> {
+    let listings = catalog(tx.conn())?;
     if listings.is_empty() {
         let keyboard = inline(vec![vec![button(
             texts::BTN_VIEW_CART,
             CallbackData::ViewCart,
         )]]);
-        return ctx.show(texts::CATALOG_EMPTY, keyboard).await;
+        tx.show(texts::CATALOG_EMPTY, keyboard);
+        return Ok(());
     }
     let pages = page_count(listings.len(), PAGE_SIZE);
     let page = page.min(pages - 1);
@@ -85,38 +87,36 @@ pub async fn show_catalog(ctx: &Ctx<'_>, page: u32) -> Result<(), HandleError> {
         first_number: shown.first().map(|(n, _)| *n).unwrap_or(1),
         product_ids: shown.iter().map(|(_, l)| l.id).collect(),
     };
-    ctx.set_state(state).await?;
-    ctx.show(text, inline(rows)).await
+    tx.set_state(state)?;
+    tx.show(text, inline(rows));
+    Ok(())
 }
 
 /// A number typed while a catalog list is the last thing shown.
-pub async fn typed_number(
-    ctx: &Ctx<'_>,
+pub fn typed_number(
+    tx: &mut Tx<'_>,
     state: Option<&Conversation>,
     number: u32,
-) -> Result<(), HandleError> {
+) -> Result<(), StoreError> {
     match state {
         Some(list @ Conversation::CatalogList { .. }) => match list.product_at(number) {
             Some(product_id) => {
-                if !show_product(ctx, product_id).await? {
-                    ctx.send(texts::PRODUCT_GONE).await?;
+                if !show_product(tx, product_id)? {
+                    tx.send(texts::PRODUCT_GONE);
                 }
-                Ok(())
             }
-            None => ctx
-                .send(texts::number_not_in_list(number))
-                .await
-                .map(|_| ()),
+            None => tx.send(texts::number_not_in_list(number)),
         },
-        _ => ctx.send(texts::NO_LIST_FOR_NUMBER).await.map(|_| ()),
+        _ => tx.send(texts::NO_LIST_FOR_NUMBER),
     }
+    Ok(())
 }
 
 /// *Cek Stok*: every active product with its stock, stamped with the local time; *Refresh*
 /// edits the same message.
-pub async fn show_stock(ctx: &Ctx<'_>) -> Result<(), HandleError> {
-    let rows = ctx.db(stock_table).await?;
-    let mut text = texts::stock_header(&ctx.local_time(autoorder_schema::now_ms()));
+pub fn show_stock(tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    let rows = stock_table(tx.conn())?;
+    let mut text = texts::stock_header(&tx.local_time(autoorder_schema::now_ms()));
     if rows.is_empty() {
         text.push_str(texts::STOCK_EMPTY);
     }
@@ -127,12 +127,13 @@ pub async fn show_stock(ctx: &Ctx<'_>) -> Result<(), HandleError> {
         texts::BTN_REFRESH,
         CallbackData::RefreshStock,
     )]]);
-    ctx.show(text, keyboard).await
+    tx.show(text, keyboard);
+    Ok(())
 }
 
 /// A product's page as a new message; false when it is not for sale.
-pub async fn show_product(ctx: &Ctx<'_>, product_id: i64) -> Result<bool, HandleError> {
-    let Some(detail) = ctx.db(move |c| product_detail(c, product_id)).await? else {
+pub fn show_product(tx: &mut Tx<'_>, product_id: i64) -> Result<bool, StoreError> {
+    let Some(detail) = product_detail(tx.conn(), product_id)? else {
         return Ok(false);
     };
     let l = &detail.listing;
@@ -166,25 +167,15 @@ pub async fn show_product(ctx: &Ctx<'_>, product_id: i64) -> Result<bool, Handle
         texts::BTN_BACK_TO_CATALOG,
         CallbackData::CatalogPage { page: 0 },
     )]);
-    ctx.send_with(text, inline(rows)).await?;
+    tx.send_with(text, inline(rows));
     Ok(true)
 }
 
 /// A quantity preset: sets the product's quantity in the cart, capped at the stock.
-pub async fn add_to_cart(
-    ctx: &Ctx<'_>,
-    product_id: i64,
-    quantity: i32,
-) -> Result<Toast, HandleError> {
-    let user_id = ctx.user_id;
-    let (change, name) = ctx
-        .db(move |c| {
-            Ok((
-                set_cart_quantity(c, user_id, product_id, quantity)?,
-                product_name(c, product_id)?,
-            ))
-        })
-        .await?;
+pub fn add_to_cart(tx: &mut Tx<'_>, product_id: i64, quantity: i32) -> Result<Toast, StoreError> {
+    let user_id = tx.user_id();
+    let change = set_cart_quantity(tx.conn(), user_id, product_id, quantity)?;
+    let name = product_name(tx.conn(), product_id)?;
     let name = name.unwrap_or_default();
     let next = || {
         inline(vec![
@@ -197,13 +188,12 @@ pub async fn add_to_cart(
     };
     Ok(match change {
         CartChange::Set(n) => {
-            ctx.send_with(texts::added_to_cart(&name, n), next())
-                .await?;
+            tx.send_with(texts::added_to_cart(&name, n), next());
             Toast::note(texts::added_to_cart(&name, n))
         }
         CartChange::Capped(n) => {
             let text = texts::added_to_cart_capped(&name, n);
-            ctx.send_with(text.clone(), next()).await?;
+            tx.send_with(text.clone(), next());
             Toast::alert(text)
         }
         CartChange::OutOfStock => Toast::alert(texts::out_of_stock(&name)),

@@ -1,28 +1,32 @@
 //! *Lanjut ke Pembayaran*: the payment choice (subtotal, discount, *Biaya Layanan*, total),
-//! then QRIS (order placed with its stock reserved, invoice from the gateway) or Saldo (paid
-//! and completed in one transaction; delivery comes from the queue).
+//! then QRIS (order placed with its stock reserved; the invoice comes from a job that asks the
+//! gateway outside any transaction) or Saldo (paid and completed in one transaction; delivery
+//! comes from the queue).
 
-use autoorder_schema::queries::orders::order_of_user;
+use autoorder_schema::StoreError;
+use autoorder_schema::job_kinds::JobPayload;
+use autoorder_schema::queries::jobs::NewJob;
 use autoorder_schema::queries::shop::balance::balance_of;
 use autoorder_schema::queries::shop::checkout::{CheckoutProblem, PayMethod, place_order};
 
 use crate::bot::callback::CallbackData;
-use crate::bot::context::{Ctx, Toast};
-use crate::bot::intake::HandleError;
+use crate::bot::context::{Toast, Tx};
 use crate::bot::keyboards::{button, inline};
 use crate::bot::texts;
 use crate::payment::pakasir::estimate_qris_fee;
 
 use super::cart::priced_cart;
-use super::invoice;
 
-fn qris_enabled(ctx: &Ctx<'_>) -> bool {
-    ctx.services.settings.pakasir.is_some()
+/// Whether the store takes QRIS (Pakasir configured).
+pub fn qris_enabled(tx: &Tx<'_>) -> bool {
+    tx.services.settings.pakasir.is_some()
 }
 
-/// The payment choice for the cart as it is now. An empty cart cannot be checked out.
-pub async fn choose(ctx: &Ctx<'_>) -> Result<Toast, HandleError> {
-    let priced = priced_cart(ctx).await?;
+/// The payment choice for the cart as it is now. An empty cart cannot be checked out. Only
+/// the methods the store can take are shown.
+pub fn choose(tx: &mut Tx<'_>) -> Result<Toast, StoreError> {
+    let user_id = tx.user_id();
+    let priced = priced_cart(tx.conn(), user_id)?;
     let cart = &priced.cart;
     if cart.lines.is_empty() {
         return Ok(Toast::alert(texts::CHECKOUT_EMPTY));
@@ -38,12 +42,12 @@ pub async fn choose(ctx: &Ctx<'_>) -> Result<Toast, HandleError> {
             short.stock,
         )));
     }
-    let user_id = ctx.user_id;
-    let balance = ctx.db(move |c| balance_of(c, user_id)).await?;
+    let balance = balance_of(tx.conn(), user_id)?;
     let (subtotal, discount) = (cart.subtotal(), priced.discount());
-    let fee = estimate_qris_fee(subtotal - discount);
+    let qris = qris_enabled(tx);
+    let fee = qris.then(|| estimate_qris_fee(subtotal - discount));
     let mut methods = Vec::new();
-    if qris_enabled(ctx) {
+    if qris {
         methods.push(button(texts::BTN_PAY_QRIS, CallbackData::PayQris));
     }
     methods.push(button(texts::BTN_PAY_BALANCE, CallbackData::PayBalance));
@@ -51,26 +55,25 @@ pub async fn choose(ctx: &Ctx<'_>) -> Result<Toast, HandleError> {
         methods,
         vec![button(texts::BTN_PAY_ABORT, CallbackData::PayAbort)],
     ]);
-    ctx.send_with(
+    tx.send_with(
         texts::payment_choice(subtotal, discount, fee, balance),
         keyboard,
-    )
-    .await?;
+    );
     Ok(Toast::none())
 }
 
 /// *Batalkan* on the payment choice: nothing was placed; the cart stays.
-pub async fn abort(ctx: &Ctx<'_>) -> Result<Toast, HandleError> {
+pub fn abort(tx: &mut Tx<'_>) -> Result<Toast, StoreError> {
     let keyboard = inline(vec![vec![button(
         texts::BTN_VIEW_CART,
         CallbackData::ViewCart,
     )]]);
-    ctx.show(texts::PAYMENT_ABORTED, keyboard).await?;
+    tx.show(texts::PAYMENT_ABORTED, keyboard);
     Ok(Toast::none())
 }
 
 /// Why a checkout was refused, for the customer.
-fn problem_text(problem: &CheckoutProblem) -> String {
+fn problem_text(problem: &CheckoutProblem, qris: bool) -> String {
     match problem {
         CheckoutProblem::EmptyCart => texts::CHECKOUT_EMPTY.to_string(),
         CheckoutProblem::OutOfStock { product, available } => {
@@ -79,97 +82,83 @@ fn problem_text(problem: &CheckoutProblem) -> String {
         CheckoutProblem::Unavailable { product } => texts::checkout_unavailable(product),
         CheckoutProblem::Voucher(p) => texts::checkout_voucher(texts::voucher_problem(p)),
         CheckoutProblem::InsufficientBalance(short) => {
-            texts::insufficient_balance(short.balance, short.needed)
+            texts::insufficient_balance(short.balance, short.needed, qris)
         }
         CheckoutProblem::ZeroTotal => texts::CHECKOUT_ZERO_TOTAL.to_string(),
     }
 }
 
-/// QRIS: places the order (stock reserved, cart emptied), asks the gateway for the QRIS and
-/// shows the invoice.
-pub async fn pay_qris(ctx: &Ctx<'_>) -> Result<Toast, HandleError> {
-    if !qris_enabled(ctx) {
+/// QRIS: places the order (stock reserved, cart emptied) and enqueues the job that creates the
+/// gateway transaction and sends the invoice — all in this update's transaction, so a retry
+/// never places a second order.
+pub fn pay_qris(tx: &mut Tx<'_>) -> Result<Toast, StoreError> {
+    if !qris_enabled(tx) {
         return Ok(Toast::alert(texts::QRIS_NOT_CONFIGURED));
     }
-    let (user_id, threshold) = (ctx.user_id, ctx.services.settings.shop.low_stock_threshold);
-    let placed = ctx
-        .db(move |c| {
-            let placed = place_order(c, user_id, PayMethod::Qris, threshold)?;
-            let lines = match &placed {
-                Ok(p) => order_of_user(c, p.order_id, user_id)?
-                    .map(|(_, lines)| lines)
-                    .unwrap_or_default(),
-                Err(_) => Vec::new(),
-            };
-            Ok((placed, lines))
-        })
-        .await?;
-    let (placed, lines) = match placed {
-        (Ok(placed), lines) => (placed, lines),
-        (Err(problem), _) => {
-            ctx.send(problem_text(&problem)).await?;
-            return Ok(Toast::none());
-        }
-    };
-    let Some(payment_id) = placed.payment_id else {
-        ctx.send_after_commit(texts::TRY_AGAIN, None).await;
-        return Ok(Toast::none());
-    };
-    match invoice::start_qris(ctx, payment_id).await {
-        Ok(inv) => {
-            let lines: Vec<(String, i32)> = lines.into_iter().map(|(n, q, _)| (n, q)).collect();
-            let caption = texts::order_invoice(
-                &placed.invoice_no,
-                &lines,
-                placed.subtotal,
-                placed.discount,
-                inv.fee,
-                inv.total_payment,
-                &ctx.local_time(inv.expires_at),
-            );
-            invoice::send_invoice(ctx, &inv, caption).await?;
+    let (user_id, threshold) = (tx.user_id(), tx.services.settings.shop.low_stock_threshold);
+    match place_order(tx.conn(), user_id, PayMethod::Qris, threshold)? {
+        Ok(placed) => {
+            tx.jobs_enqueued();
+            match placed.payment_id {
+                Some(payment_id) => {
+                    start_invoice(tx, payment_id)?;
+                    Ok(Toast::note(texts::QRIS_CREATING))
+                }
+                None => {
+                    tx.send(texts::TRY_AGAIN);
+                    Ok(Toast::none())
+                }
+            }
         }
         Err(problem) => {
-            ctx.send_after_commit(invoice::problem_text(&problem), None)
-                .await;
+            tx.send(problem_text(&problem, true));
+            Ok(Toast::none())
         }
     }
-    Ok(Toast::none())
+}
+
+/// Enqueues the invoice job of a payment row in `creating` (orders and deposits alike).
+pub fn start_invoice(tx: &mut Tx<'_>, payment_id: i64) -> Result<(), StoreError> {
+    let chat_id = tx.chat().0;
+    tx.enqueue(&NewJob::keyed(
+        JobPayload::CreateInvoice {
+            payment_id,
+            chat_id,
+        },
+        format!("invoice:{payment_id}"),
+    ))?;
+    Ok(())
 }
 
 /// Saldo: pays from the balance and completes the order in one transaction; the queue
-/// delivers. Not enough balance: how much is missing, and the way to top up.
-pub async fn pay_balance(ctx: &Ctx<'_>) -> Result<Toast, HandleError> {
-    let (user_id, threshold) = (ctx.user_id, ctx.services.settings.shop.low_stock_threshold);
-    let placed = ctx
-        .db(move |c| {
-            let placed = place_order(c, user_id, PayMethod::Balance, threshold)?;
-            Ok((placed, balance_of(c, user_id)?))
-        })
-        .await?;
-    match placed {
-        (Ok(placed), balance) => {
-            ctx.services.wake_queue();
-            ctx.send_after_commit(
-                texts::balance_paid(&placed.invoice_no, placed.amount, balance),
-                None,
-            )
-            .await;
+/// delivers. Not enough balance: how much is missing, and the ways to top up the store has.
+pub fn pay_balance(tx: &mut Tx<'_>) -> Result<Toast, StoreError> {
+    let (user_id, threshold) = (tx.user_id(), tx.services.settings.shop.low_stock_threshold);
+    let qris = qris_enabled(tx);
+    match place_order(tx.conn(), user_id, PayMethod::Balance, threshold)? {
+        Ok(placed) => {
+            tx.jobs_enqueued();
+            let balance = balance_of(tx.conn(), user_id)?;
+            tx.send(texts::balance_paid(
+                &placed.invoice_no,
+                placed.amount,
+                balance,
+            ));
         }
-        (Err(CheckoutProblem::InsufficientBalance(short)), _) => {
-            let mut ways = vec![button(texts::BTN_DEPOSIT, CallbackData::DepositMenu)];
-            if qris_enabled(ctx) {
+        Err(CheckoutProblem::InsufficientBalance(short)) => {
+            let mut ways = Vec::new();
+            if qris {
+                ways.push(button(texts::BTN_DEPOSIT, CallbackData::DepositMenu));
                 ways.push(button(texts::BTN_PAY_QRIS, CallbackData::PayQris));
             }
-            ctx.send_with(
-                texts::insufficient_balance(short.balance, short.needed),
-                inline(vec![ways]),
-            )
-            .await?;
+            let text = texts::insufficient_balance(short.balance, short.needed, qris);
+            if ways.is_empty() {
+                tx.send(text);
+            } else {
+                tx.send_with(text, inline(vec![ways]));
+            }
         }
-        (Err(problem), _) => {
-            ctx.send(problem_text(&problem)).await?;
-        }
+        Err(problem) => tx.send(problem_text(&problem, qris)),
     }
     Ok(Toast::none())
 }

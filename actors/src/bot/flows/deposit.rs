@@ -1,25 +1,25 @@
 //! *Deposit*: presets or *Nominal Lain* (a typed amount between the minimum and the maximum),
 //! paid by QRIS with the same invoice life cycle as orders; completion credits the balance.
 
+use autoorder_schema::StoreError;
 use autoorder_schema::queries::shop::balance::balance_of;
 use autoorder_schema::queries::shop::deposits::create_deposit;
 
 use crate::bot::callback::CallbackData;
-use crate::bot::context::{Ctx, Toast};
+use crate::bot::context::{Toast, Tx};
 use crate::bot::conversation::Conversation;
-use crate::bot::intake::HandleError;
 use crate::bot::keyboards::{button, cancel_input, inline};
 use crate::bot::texts;
 
-use super::invoice;
+use super::checkout::{qris_enabled, start_invoice};
 
 /// The largest deposit.
 pub const MAXIMUM: i64 = 10_000_000;
 /// The preset buttons.
 pub const PRESETS: [i64; 4] = [10_000, 25_000, 50_000, 100_000];
 
-fn minimum(ctx: &Ctx<'_>) -> i64 {
-    ctx.services.settings.shop.deposit_minimum.max(1)
+fn minimum(tx: &Tx<'_>) -> i64 {
+    tx.services.settings.shop.deposit_minimum.max(1)
 }
 
 /// Reads a typed amount: digits, optionally with `Rp` and `.`/`,` thousands separators
@@ -43,14 +43,14 @@ pub fn parse_amount(text: &str) -> Option<i64> {
 }
 
 /// The deposit menu.
-pub async fn show_menu(ctx: &Ctx<'_>) -> Result<(), HandleError> {
-    if ctx.services.settings.pakasir.is_none() {
-        ctx.send(texts::QRIS_NOT_CONFIGURED).await?;
+pub fn show_menu(tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    if !qris_enabled(tx) {
+        tx.send(texts::QRIS_NOT_CONFIGURED);
         return Ok(());
     }
-    let user_id = ctx.user_id;
-    let balance = ctx.db(move |c| balance_of(c, user_id)).await?;
-    let min = minimum(ctx);
+    let user_id = tx.user_id();
+    let balance = balance_of(tx.conn(), user_id)?;
+    let min = minimum(tx);
     let presets: Vec<_> = PRESETS
         .iter()
         .filter(|a| (min..=MAXIMUM).contains(*a))
@@ -66,23 +66,22 @@ pub async fn show_menu(ctx: &Ctx<'_>) -> Result<(), HandleError> {
         texts::BTN_DEPOSIT_OTHER,
         CallbackData::DepositOther,
     )]);
-    ctx.send_with(texts::deposit_menu(balance, min, MAXIMUM), inline(rows))
-        .await?;
+    tx.send_with(texts::deposit_menu(balance, min, MAXIMUM), inline(rows));
     Ok(())
 }
 
 /// *Nominal Lain*: the next text is the amount.
-pub async fn ask_amount(ctx: &Ctx<'_>) -> Result<Toast, HandleError> {
-    ctx.set_state(Conversation::AwaitingDepositAmount).await?;
-    ctx.send_with(texts::deposit_prompt(minimum(ctx), MAXIMUM), cancel_input())
-        .await?;
+pub fn ask_amount(tx: &mut Tx<'_>) -> Result<Toast, StoreError> {
+    tx.set_state(Conversation::AwaitingDepositAmount)?;
+    let min = minimum(tx);
+    tx.send_with(texts::deposit_prompt(min, MAXIMUM), cancel_input());
     Ok(Toast::none())
 }
 
 /// Why an amount cannot be deposited.
-fn check_amount(ctx: &Ctx<'_>, amount: i64) -> Result<(), String> {
-    if amount < minimum(ctx) {
-        Err(texts::deposit_too_small(minimum(ctx)))
+fn check_amount(tx: &Tx<'_>, amount: i64) -> Result<(), String> {
+    if amount < minimum(tx) {
+        Err(texts::deposit_too_small(minimum(tx)))
     } else if amount > MAXIMUM {
         Err(texts::deposit_too_large(MAXIMUM))
     } else {
@@ -91,54 +90,37 @@ fn check_amount(ctx: &Ctx<'_>, amount: i64) -> Result<(), String> {
 }
 
 /// A typed amount.
-pub async fn amount_typed(ctx: &Ctx<'_>, text: &str) -> Result<(), HandleError> {
+pub fn amount_typed(tx: &mut Tx<'_>, text: &str) -> Result<(), StoreError> {
     let Some(amount) = parse_amount(text) else {
-        ctx.send_with(texts::DEPOSIT_NOT_A_NUMBER, cancel_input())
-            .await?;
+        tx.send_with(texts::DEPOSIT_NOT_A_NUMBER, cancel_input());
         return Ok(());
     };
-    if let Err(why) = check_amount(ctx, amount) {
-        ctx.send_with(why, cancel_input()).await?;
+    if let Err(why) = check_amount(tx, amount) {
+        tx.send_with(why, cancel_input());
         return Ok(());
     }
-    ctx.clear_state().await?;
-    start(ctx, amount).await
+    tx.clear_state()?;
+    start(tx, amount)
 }
 
 /// A preset button (its amount is checked again: the press may be forged).
-pub async fn preset(ctx: &Ctx<'_>, amount: i64) -> Result<Toast, HandleError> {
-    if let Err(why) = check_amount(ctx, amount) {
+pub fn preset(tx: &mut Tx<'_>, amount: i64) -> Result<Toast, StoreError> {
+    if let Err(why) = check_amount(tx, amount) {
         return Ok(Toast::alert(why));
     }
-    start(ctx, amount).await?;
-    Ok(Toast::none())
+    start(tx, amount)?;
+    Ok(Toast::note(texts::QRIS_CREATING))
 }
 
-/// Creates the deposit and its QRIS invoice.
-async fn start(ctx: &Ctx<'_>, amount: i64) -> Result<(), HandleError> {
-    if ctx.services.settings.pakasir.is_none() {
-        ctx.send(texts::QRIS_NOT_CONFIGURED).await?;
+/// Creates the deposit and enqueues its QRIS invoice, in this update's transaction.
+fn start(tx: &mut Tx<'_>, amount: i64) -> Result<(), StoreError> {
+    if !qris_enabled(tx) {
+        tx.send(texts::QRIS_NOT_CONFIGURED);
         return Ok(());
     }
-    let user_id = ctx.user_id;
-    let (_deposit_id, payment) = ctx.db(move |c| create_deposit(c, user_id, amount)).await?;
-    match invoice::start_qris(ctx, payment.id).await {
-        Ok(inv) => {
-            let caption = texts::deposit_invoice(
-                &inv.gateway_order_id,
-                inv.amount,
-                inv.fee,
-                inv.total_payment,
-                &ctx.local_time(inv.expires_at),
-            );
-            invoice::send_invoice(ctx, &inv, caption).await
-        }
-        Err(problem) => {
-            ctx.send_after_commit(invoice::problem_text(&problem), None)
-                .await;
-            Ok(())
-        }
-    }
+    let user_id = tx.user_id();
+    let (_deposit_id, payment) = create_deposit(tx.conn(), user_id, amount)?;
+    start_invoice(tx, payment.id)
 }
 
 #[cfg(test)]

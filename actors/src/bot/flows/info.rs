@@ -9,10 +9,11 @@ use autoorder_schema::queries::users::{
     set_display_name, set_whatsapp, user_profile, whatsapp_aad,
 };
 
+use autoorder_schema::StoreError;
+
 use crate::bot::callback::CallbackData;
-use crate::bot::context::{Ctx, Toast};
+use crate::bot::context::{Toast, Tx};
 use crate::bot::conversation::Conversation;
-use crate::bot::intake::HandleError;
 use crate::bot::keyboards::{button, cancel_input, inline};
 use crate::bot::texts;
 use crate::log_targets::BOT;
@@ -53,8 +54,8 @@ pub fn mask_whatsapp(digits: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(n - 7))
 }
 
-fn seller_links(ctx: &Ctx<'_>) -> Vec<Vec<InlineKeyboardButton>> {
-    let sellers = &ctx.services.settings.admin_ids;
+fn seller_links(tx: &Tx<'_>) -> Vec<Vec<InlineKeyboardButton>> {
+    let sellers = &tx.services.settings.admin_ids;
     let shown = sellers.len().min(MAX_SELLER_LINKS);
     sellers
         .iter()
@@ -71,16 +72,15 @@ fn seller_links(ctx: &Ctx<'_>) -> Vec<Vec<InlineKeyboardButton>> {
 }
 
 /// The account page.
-pub async fn show_info(ctx: &Ctx<'_>) -> Result<(), HandleError> {
-    let user_id = ctx.user_id;
-    let (profile, last) = ctx
-        .db(move |c| Ok((user_profile(c, user_id)?, last_order(c, user_id)?)))
-        .await?;
+pub fn show_info(tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    let user_id = tx.user_id();
+    let profile = user_profile(tx.conn(), user_id)?;
+    let last = last_order(tx.conn(), user_id)?;
     let Some(profile) = profile else {
         return Ok(());
     };
     let whatsapp = profile.whatsapp_enc.as_ref().and_then(|sealed| {
-        match ctx
+        match tx
             .services
             .data_keys
             .decrypt_str(sealed, &whatsapp_aad(user_id))
@@ -97,7 +97,7 @@ pub async fn show_info(ctx: &Ctx<'_>) -> Result<(), HandleError> {
             &o.invoice_no,
             &o.status,
             o.total,
-            &ctx.local_time(o.created_at),
+            &tx.local_time(o.created_at),
         )
     });
     let name = profile
@@ -116,57 +116,52 @@ pub async fn show_info(ctx: &Ctx<'_>) -> Result<(), HandleError> {
         button(texts::BTN_EDIT_NAME, CallbackData::EditName),
         button(texts::BTN_EDIT_WHATSAPP, CallbackData::EditWhatsapp),
     ]];
-    rows.extend(seller_links(ctx));
-    ctx.send_with(text, inline(rows)).await?;
+    rows.extend(seller_links(tx));
+    tx.send_with(text, inline(rows));
     Ok(())
 }
 
 /// *Ubah Nama*.
-pub async fn ask_name(ctx: &Ctx<'_>) -> Result<Toast, HandleError> {
-    ctx.set_state(Conversation::AwaitingDisplayName).await?;
-    ctx.send_with(texts::NAME_PROMPT, cancel_input()).await?;
+pub fn ask_name(tx: &mut Tx<'_>) -> Result<Toast, StoreError> {
+    tx.set_state(Conversation::AwaitingDisplayName)?;
+    tx.send_with(texts::NAME_PROMPT, cancel_input());
     Ok(Toast::none())
 }
 
 /// The typed display name.
-pub async fn name_typed(ctx: &Ctx<'_>, text: &str) -> Result<(), HandleError> {
+pub fn name_typed(tx: &mut Tx<'_>, text: &str) -> Result<(), StoreError> {
     let Some(name) = valid_display_name(text) else {
-        ctx.send_with(texts::NAME_INVALID, cancel_input()).await?;
+        tx.send_with(texts::NAME_INVALID, cancel_input());
         return Ok(());
     };
-    let (user_id, stored) = (ctx.user_id, name.clone());
-    ctx.db(move |c| set_display_name(c, user_id, Some(&stored)))
-        .await?;
-    ctx.clear_state().await?;
-    ctx.send(texts::name_saved(&name)).await?;
+    let user_id = tx.user_id();
+    set_display_name(tx.conn(), user_id, Some(&name))?;
+    tx.clear_state()?;
+    tx.send(texts::name_saved(&name));
     Ok(())
 }
 
 /// *Ubah WhatsApp*.
-pub async fn ask_whatsapp(ctx: &Ctx<'_>) -> Result<Toast, HandleError> {
-    ctx.set_state(Conversation::AwaitingWhatsapp).await?;
-    ctx.send_with(texts::WHATSAPP_PROMPT, cancel_input())
-        .await?;
+pub fn ask_whatsapp(tx: &mut Tx<'_>) -> Result<Toast, StoreError> {
+    tx.set_state(Conversation::AwaitingWhatsapp)?;
+    tx.send_with(texts::WHATSAPP_PROMPT, cancel_input());
     Ok(Toast::none())
 }
 
 /// The typed WhatsApp number, stored encrypted.
-pub async fn whatsapp_typed(ctx: &Ctx<'_>, text: &str) -> Result<(), HandleError> {
+pub fn whatsapp_typed(tx: &mut Tx<'_>, text: &str) -> Result<(), StoreError> {
     let Some(digits) = valid_whatsapp(text) else {
-        ctx.send_with(texts::WHATSAPP_INVALID, cancel_input())
-            .await?;
+        tx.send_with(texts::WHATSAPP_INVALID, cancel_input());
         return Ok(());
     };
-    let user_id = ctx.user_id;
-    let sealed = ctx
+    let user_id = tx.user_id();
+    let sealed = tx
         .services
         .data_keys
         .encrypt(digits.as_bytes(), &whatsapp_aad(user_id));
-    ctx.db(move |c| set_whatsapp(c, user_id, Some(&sealed)))
-        .await?;
-    ctx.clear_state().await?;
-    ctx.send(texts::whatsapp_saved(&mask_whatsapp(&digits)))
-        .await?;
+    set_whatsapp(tx.conn(), user_id, Some(&sealed))?;
+    tx.clear_state()?;
+    tx.send(texts::whatsapp_saved(&mask_whatsapp(&digits)));
     Ok(())
 }
 

@@ -1,31 +1,24 @@
-//! QRIS invoices for orders and deposits alike: ask PaymentActor to create the gateway
-//! transaction, send the QR as a photo with the gateway's own figures, and tell PaymentActor
-//! where the invoice is so it is cleaned up when the payment ends. Also *Cek Status* and
-//! *Batalkan* on an invoice.
+//! QRIS invoices for orders and deposits alike: the invoice message (the QR rendered from the
+//! gateway's `payment_number`, the gateway's own figures, *Cek Status* / *Batalkan* and the
+//! *Bayar di Pakasir* link), recorded by the invoice job into the outbox; and the two invoice
+//! buttons, which ask PaymentActor in the prepare step (a slow gateway holds only this chat)
+//! and answer in the transaction.
 
-use teloxide_core::prelude::*;
-use teloxide_core::types::InputFile;
+use autoorder_schema::queries::orders::order_of_user;
+use autoorder_schema::queries::shop::payments::view_payment;
+use autoorder_schema::{DbConnection, StoreError};
+use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup, ReplyMarkup};
 
-use crate::bot::context::{Ctx, Toast, telegram};
-use crate::bot::intake::HandleError;
-use crate::bot::{keyboards, qr, texts};
-use crate::log_targets::BOT;
+use crate::bot::context::{Ctx, Toast};
+use crate::bot::pipeline::HandleError;
+use crate::bot::{keyboards, texts};
 use crate::payment::messages::{
-    CancelPayment, CheckPayment, Invoice, InvoiceShown, PaymentProblem, PaymentState, StartQris,
+    CancelOutcome, CancelPayment, CheckPayment, Invoice, PaymentProblem, PaymentState,
 };
+use crate::send::{Effect, OnSent, PhotoSource};
 
-/// Creates the gateway transaction for a payment row in `creating`.
-pub async fn start_qris(ctx: &Ctx<'_>, payment_id: i64) -> Result<Invoice, PaymentProblem> {
-    let Some(payment) = crate::tree::payment_actor(&ctx.services.registry) else {
-        return Err(PaymentProblem::GatewayUnavailable(
-            "the payment actor is restarting".into(),
-        ));
-    };
-    payment
-        .send(StartQris { payment_id })
-        .await
-        .map_err(|e| PaymentProblem::GatewayUnavailable(e.to_string()))?
-}
+type CallbackApply =
+    Box<dyn FnOnce(&mut crate::bot::context::Tx<'_>) -> Result<Toast, StoreError> + Send>;
 
 /// What the customer is told when an invoice could not be made.
 pub fn problem_text(problem: &PaymentProblem) -> &'static str {
@@ -35,117 +28,142 @@ pub fn problem_text(problem: &PaymentProblem) -> &'static str {
         PaymentProblem::NotOpen | PaymentProblem::NotFound | PaymentProblem::Store(_) => {
             texts::TRY_AGAIN
         }
+        PaymentProblem::ClosedMeanwhile => texts::QR_CLOSED_MEANWHILE,
+        PaymentProblem::CannotConfirm => texts::CANCEL_UNCONFIRMED,
+        PaymentProblem::UnderReview => texts::STATUS_UNDER_REVIEW,
     }
 }
 
-/// Sends the invoice photo (QR from `payment_number`, `caption`, *Cek Status* / *Batalkan*)
-/// and registers it with PaymentActor. When the photo cannot be made or sent, the payment is
-/// cancelled (its stock released) so nothing stays reserved behind an invoice nobody sees.
-pub async fn send_invoice(
-    ctx: &Ctx<'_>,
+/// Adds *Bayar di Pakasir* (the gateway's hosted payment page) under the invoice buttons.
+fn with_pay_link(markup: InlineKeyboardMarkup, pay_url: &str) -> InlineKeyboardMarkup {
+    match pay_url.parse() {
+        Ok(url) => markup.append_row(vec![InlineKeyboardButton::url(
+            texts::BTN_PAY_ON_PAKASIR,
+            url,
+        )]),
+        Err(_) => markup,
+    }
+}
+
+/// The invoice message of `invoice`: the QR photo with its caption and buttons, remembered
+/// once sent so it is cleaned up when the payment ends. `None` when the payment is gone.
+pub fn invoice_message(
+    conn: &mut DbConnection,
+    timezone: &chrono_tz::Tz,
     invoice: &Invoice,
-    caption: String,
-) -> Result<(), HandleError> {
-    let png = match qr::qr_png(&invoice.payment_number) {
-        Ok(png) => png,
-        Err(e) => {
-            log::error!(target: BOT, "QR for payment {}: {e}", invoice.payment_id);
-            cancel_quietly(ctx, invoice.payment_id).await;
-            ctx.send(texts::QR_FAILED).await?;
-            return Ok(());
-        }
+) -> Result<Option<Effect>, StoreError> {
+    let Some(view) = view_payment(conn, invoice.payment_id)? else {
+        return Ok(None);
     };
-    let sent = ctx
-        .bot
-        .send_photo(
-            ctx.chat,
-            InputFile::memory(png).file_name(format!("qris-{}.png", invoice.gateway_order_id)),
-        )
-        .caption(caption)
-        .reply_markup(keyboards::invoice(invoice.payment_id))
-        .await;
-    let message = match sent {
-        Ok(m) => m,
-        Err(e) => {
-            log::warn!(target: BOT, "sending the invoice of payment {} failed: {e}; cancelling it", invoice.payment_id);
-            cancel_quietly(ctx, invoice.payment_id).await;
-            return Err(telegram(e));
+    let expires = crate::format::local_time(invoice.expires_at, timezone);
+    let caption = match view.row.order_id {
+        Some(order_id) => {
+            let Some((order, lines)) = order_of_user(conn, order_id, view.user_id)? else {
+                return Ok(None);
+            };
+            let lines: Vec<(String, i32)> = lines.into_iter().map(|(n, q, _)| (n, q)).collect();
+            texts::order_invoice(
+                &order.invoice_no,
+                &lines,
+                order.subtotal,
+                order.discount,
+                invoice.fee,
+                invoice.total_payment,
+                &expires,
+            )
         }
+        None => texts::deposit_invoice(
+            &invoice.gateway_order_id,
+            invoice.amount,
+            invoice.fee,
+            invoice.total_payment,
+            &expires,
+        ),
     };
-    if let Some(payment) = crate::tree::payment_actor(&ctx.services.registry) {
-        let shown = InvoiceShown {
+    Ok(Some(Effect::Photo {
+        photo: PhotoSource::Qr {
+            payload: invoice.payment_number.clone(),
+            file_name: format!("qris-{}.png", invoice.gateway_order_id),
+        },
+        caption: Some(caption),
+        markup: Some(ReplyMarkup::InlineKeyboard(with_pay_link(
+            keyboards::invoice(invoice.payment_id),
+            &invoice.pay_url,
+        ))),
+        on_sent: Some(OnSent::InvoiceMessage {
             payment_id: invoice.payment_id,
-            chat_id: ctx.chat.0,
-            message_id: i64::from(message.id.0),
-        };
-        if let Err(e) = payment.send(shown).await {
-            log::warn!(target: BOT, "registering the invoice of payment {}: {e}", invoice.payment_id);
-        }
-    }
-    Ok(())
+        }),
+    }))
 }
 
-async fn cancel_quietly(ctx: &Ctx<'_>, payment_id: i64) {
-    if let Some(payment) = crate::tree::payment_actor(&ctx.services.registry) {
-        let cancel = CancelPayment {
-            payment_id,
-            user_id: ctx.user_id,
-        };
-        if let Ok(Err(e)) = payment.send(cancel).await {
-            log::warn!(target: BOT, "cancelling payment {payment_id}: {e}");
-        }
-    }
-}
-
-/// *Cek Status Pembayaran*: asks the gateway through PaymentActor.
-pub async fn check(ctx: &Ctx<'_>, payment_id: i64) -> Result<Toast, HandleError> {
+/// *Cek Status Pembayaran*: asks the gateway through PaymentActor (prepare step).
+pub async fn check(ctx: &Ctx<'_>, payment_id: i64) -> Result<CallbackApply, HandleError> {
     let Some(payment) = crate::tree::payment_actor(&ctx.services.registry) else {
-        return Ok(Toast::alert(texts::STATUS_UNAVAILABLE));
+        return Ok(toast(Toast::alert(texts::STATUS_UNAVAILABLE)));
     };
     let asked = payment
         .send(CheckPayment {
             payment_id,
-            user_id: ctx.user_id,
+            user_id: ctx.user_id(),
         })
         .await
         .map_err(|e| HandleError::Payment(e.to_string()))?;
-    Ok(match asked {
+    Ok(toast(match asked {
         Ok(PaymentState::Pending) => Toast::alert(texts::STATUS_PENDING),
         Ok(PaymentState::Paid) => Toast::alert(texts::STATUS_PAID),
         Ok(PaymentState::Expired) => Toast::alert(texts::STATUS_EXPIRED),
         Ok(PaymentState::Cancelled) => Toast::alert(texts::STATUS_CANCELLED),
+        Ok(PaymentState::RefundedToBalance) => Toast::alert(texts::STATUS_REFUNDED),
+        Ok(PaymentState::UnderReview) | Err(PaymentProblem::UnderReview) => {
+            Toast::alert(texts::STATUS_UNDER_REVIEW)
+        }
         Err(PaymentProblem::NotFound) => Toast::stale(),
         Err(PaymentProblem::NotConfigured) => Toast::alert(texts::QRIS_NOT_CONFIGURED),
-        Err(PaymentProblem::NotOpen) => Toast::alert(texts::PAYMENT_NOT_OPEN),
-        Err(PaymentProblem::GatewayUnavailable(_) | PaymentProblem::Store(_)) => {
-            Toast::alert(texts::STATUS_UNAVAILABLE)
+        Err(PaymentProblem::NotOpen | PaymentProblem::ClosedMeanwhile) => {
+            Toast::alert(texts::PAYMENT_NOT_OPEN)
         }
-    })
+        Err(
+            PaymentProblem::GatewayUnavailable(_)
+            | PaymentProblem::Store(_)
+            | PaymentProblem::CannotConfirm,
+        ) => Toast::alert(texts::STATUS_UNAVAILABLE),
+    }))
 }
 
-/// *Batalkan* on an invoice: PaymentActor closes it (stock released, invoice cleaned up by the
-/// queue) and cancels it at the gateway.
-pub async fn cancel(ctx: &Ctx<'_>, payment_id: i64) -> Result<Toast, HandleError> {
+/// *Batalkan* on an invoice: PaymentActor cancels it at the gateway and closes it (stock
+/// released, invoice cleaned up by the queue), refusing when the gateway cannot confirm it
+/// was not paid (prepare step); the customer is told in the transaction.
+pub async fn cancel(ctx: &Ctx<'_>, payment_id: i64) -> Result<CallbackApply, HandleError> {
     let Some(payment) = crate::tree::payment_actor(&ctx.services.registry) else {
-        return Ok(Toast::alert(texts::TRY_AGAIN));
+        return Ok(toast(Toast::alert(texts::TRY_AGAIN)));
     };
     let cancelled = payment
         .send(CancelPayment {
             payment_id,
-            user_id: ctx.user_id,
+            user_id: ctx.user_id(),
         })
         .await
         .map_err(|e| HandleError::Payment(e.to_string()))?;
     Ok(match cancelled {
-        Ok(()) => {
-            ctx.send_after_commit(texts::PAYMENT_CANCELLED, None).await;
-            Toast::note(texts::PAYMENT_CANCELLED)
+        Ok(CancelOutcome::Cancelled) => Box::new(|tx| {
+            tx.send(texts::PAYMENT_CANCELLED);
+            Ok(Toast::note(texts::PAYMENT_CANCELLED))
+        }),
+        Ok(CancelOutcome::AlreadyPaid) => toast(Toast::alert(texts::CANCEL_ALREADY_PAID)),
+        Ok(CancelOutcome::RefundedToBalance) => toast(Toast::alert(texts::STATUS_REFUNDED)),
+        Err(PaymentProblem::NotFound) => toast(Toast::stale()),
+        Err(PaymentProblem::NotOpen | PaymentProblem::ClosedMeanwhile) => {
+            toast(Toast::alert(texts::PAYMENT_NOT_OPEN))
         }
-        Err(PaymentProblem::NotFound) => Toast::stale(),
-        Err(PaymentProblem::NotOpen) => Toast::alert(texts::PAYMENT_NOT_OPEN),
-        Err(PaymentProblem::NotConfigured) => Toast::alert(texts::QRIS_NOT_CONFIGURED),
+        Err(PaymentProblem::NotConfigured) => toast(Toast::alert(texts::QRIS_NOT_CONFIGURED)),
+        Err(PaymentProblem::CannotConfirm) => toast(Toast::alert(texts::CANCEL_UNCONFIRMED)),
+        Err(PaymentProblem::UnderReview) => toast(Toast::alert(texts::STATUS_UNDER_REVIEW)),
         Err(PaymentProblem::GatewayUnavailable(_) | PaymentProblem::Store(_)) => {
-            Toast::alert(texts::TRY_AGAIN)
+            toast(Toast::alert(texts::TRY_AGAIN))
         }
     })
+}
+
+fn toast(t: Toast) -> CallbackApply {
+    Box::new(move |_| Ok(t))
 }

@@ -1,48 +1,45 @@
 //! *Pesanan Saya*: the order history (paged), one order's details, and *Kirim Ulang* for a
 //! paid order's items.
 
-use autoorder_schema::queries::catalog::stock_aad;
+use autoorder_schema::job_kinds::JobPayload;
+use autoorder_schema::queries::jobs::NewJob;
 use autoorder_schema::queries::orders::{count_orders, list_orders, order_of_user, sold_items};
 use autoorder_schema::queries::shop::payments::latest_payment_of_order;
 use autoorder_schema::queries::shop::status;
 
+use autoorder_schema::StoreError;
+
 use crate::bot::callback::CallbackData;
-use crate::bot::context::{Ctx, Toast};
-use crate::bot::intake::HandleError;
+use crate::bot::context::{Toast, Tx};
 use crate::bot::keyboards::{button, inline, pager};
 use crate::bot::texts;
-use crate::log_targets::BOT;
-use crate::queue::handlers::split_message;
 
 /// Orders per page.
 pub const PAGE_SIZE: i64 = 5;
-/// Longest message the bot sends (Telegram allows 4096).
-pub const MESSAGE_CHARS: usize = 4000;
 
 /// A page of the customer's orders, newest first.
-pub async fn show_orders(ctx: &Ctx<'_>, page: u32) -> Result<(), HandleError> {
-    let user_id = ctx.user_id;
-    let total = ctx.db(move |c| count_orders(c, user_id)).await?;
+pub fn show_orders(tx: &mut Tx<'_>, page: u32) -> Result<(), StoreError> {
+    let user_id = tx.user_id();
+    let total = count_orders(tx.conn(), user_id)?;
     if total == 0 {
         let keyboard = inline(vec![vec![button(
             texts::BTN_CONTINUE_SHOPPING,
             CallbackData::CatalogPage { page: 0 },
         )]]);
-        return ctx.show(texts::ORDERS_EMPTY, keyboard).await;
+        tx.show(texts::ORDERS_EMPTY, keyboard);
+        return Ok(());
     }
     let pages = super::catalog::page_count(total as usize, PAGE_SIZE as usize);
     let page = page.min(pages - 1);
     let offset = i64::from(page) * PAGE_SIZE;
-    let orders = ctx
-        .db(move |c| list_orders(c, user_id, PAGE_SIZE, offset))
-        .await?;
+    let orders = list_orders(tx.conn(), user_id, PAGE_SIZE, offset)?;
     let mut text = texts::orders_header(page, pages, total);
     let mut rows = Vec::new();
     for order in &orders {
         text.push_str(&texts::orders_entry(
             &order.invoice_no,
             &order.status,
-            &ctx.local_time(order.created_at),
+            &tx.local_time(order.created_at),
             order.total,
             &order.payment_method,
         ));
@@ -53,7 +50,8 @@ pub async fn show_orders(ctx: &Ctx<'_>, page: u32) -> Result<(), HandleError> {
     }
     text.push_str(texts::ORDERS_FOOTER);
     rows.push(pager(page, pages, |page| CallbackData::OrdersPage { page }));
-    ctx.show(text, inline(rows)).await
+    tx.show(text, inline(rows));
+    Ok(())
 }
 
 fn is_paid(status: &str) -> bool {
@@ -62,30 +60,22 @@ fn is_paid(status: &str) -> bool {
 
 /// One order: lines, totals, status; *Kirim Ulang* when paid, the invoice buttons while a
 /// payment is open.
-pub async fn show_order(ctx: &Ctx<'_>, order_id: i64) -> Result<Toast, HandleError> {
-    let user_id = ctx.user_id;
-    let found = ctx
-        .db(move |c| {
-            let Some(order) = order_of_user(c, order_id, user_id)? else {
-                return Ok(None);
-            };
-            let payment = if order.0.status == status::PENDING {
-                latest_payment_of_order(c, order_id)?
-            } else {
-                None
-            };
-            Ok(Some((order, payment)))
-        })
-        .await?;
-    let Some(((order, lines), payment)) = found else {
+pub fn show_order(tx: &mut Tx<'_>, order_id: i64) -> Result<Toast, StoreError> {
+    let user_id = tx.user_id();
+    let Some((order, lines)) = order_of_user(tx.conn(), order_id, user_id)? else {
         return Ok(Toast::stale());
+    };
+    let payment = if order.status == status::PENDING {
+        latest_payment_of_order(tx.conn(), order_id)?
+    } else {
+        None
     };
     let text = texts::order_detail(
         &order.invoice_no,
         &order.status,
         &order.payment_method,
-        &ctx.local_time(order.created_at),
-        order.paid_at.map(|t| ctx.local_time(t)).as_deref(),
+        &tx.local_time(order.created_at),
+        order.paid_at.map(|t| tx.local_time(t)).as_deref(),
         &lines,
         order.subtotal,
         order.discount,
@@ -114,57 +104,21 @@ pub async fn show_order(ctx: &Ctx<'_>, order_id: i64) -> Result<Toast, HandleErr
         texts::BTN_BACK_TO_ORDERS,
         CallbackData::OrdersPage { page: 0 },
     )]);
-    ctx.show(text, inline(rows)).await?;
+    tx.show(text, inline(rows));
     Ok(Toast::none())
 }
 
-/// *Kirim Ulang*: decrypts the order's sold items and sends them again, split to fit.
-pub async fn resend(ctx: &Ctx<'_>, order_id: i64) -> Result<Toast, HandleError> {
-    let user_id = ctx.user_id;
-    let found = ctx
-        .db(move |c| {
-            let Some((order, _)) = order_of_user(c, order_id, user_id)? else {
-                return Ok(None);
-            };
-            let items = if is_paid(&order.status) {
-                sold_items(c, order_id)?
-            } else {
-                Vec::new()
-            };
-            Ok(Some((order, items)))
-        })
-        .await?;
-    let Some((order, items)) = found else {
+/// *Kirim Ulang*: the queue decrypts the order's sold items and sends them again (the items
+/// are decrypted only when sent, never stored in the clear).
+pub fn resend(tx: &mut Tx<'_>, order_id: i64) -> Result<Toast, StoreError> {
+    let user_id = tx.user_id();
+    let Some((order, _)) = order_of_user(tx.conn(), order_id, user_id)? else {
         return Ok(Toast::stale());
     };
-    if items.is_empty() {
+    if !is_paid(&order.status) || sold_items(tx.conn(), order_id)?.is_empty() {
         return Ok(Toast::alert(texts::RESEND_NOTHING));
     }
-    let mut by_product: Vec<(i64, String, Vec<String>)> = Vec::new();
-    for item in items {
-        let aad = stock_aad(item.product_id, &item.content_hash);
-        let content = match ctx.services.data_keys.decrypt_str(&item.content_enc, &aad) {
-            Ok(c) => c,
-            Err(e) => {
-                log::error!(target: BOT, "re-sending order {order_id}: an item cannot be decrypted: {e}");
-                ctx.send(texts::RESEND_FAILED).await?;
-                return Ok(Toast::none());
-            }
-        };
-        match by_product
-            .iter_mut()
-            .find(|(id, _, _)| *id == item.product_id)
-        {
-            Some((_, _, list)) => list.push(content),
-            None => by_product.push((item.product_id, item.product_name, vec![content])),
-        }
-    }
-    let mut text = texts::resend_header(&order.invoice_no);
-    for (_, name, list) in &by_product {
-        text.push_str(&texts::delivery_block(name, list));
-    }
-    for chunk in split_message(&text, MESSAGE_CHARS) {
-        ctx.send(chunk).await?;
-    }
+    let key = format!("resend:{order_id}:{}", tx.update_id);
+    tx.enqueue(&NewJob::keyed(JobPayload::ResendOrder { order_id }, key))?;
     Ok(Toast::note(texts::RESENT))
 }

@@ -136,7 +136,11 @@ impl fmt::Display for PaymentMethod {
 pub struct Created {
     /// The order id the transaction was created under.
     pub order_id: String,
-    /// The base amount in whole Rupiah.
+    /// The project the gateway says it created the transaction in, when it says so; compare
+    /// it with ours before showing anything.
+    pub project: Option<String>,
+    /// The base amount in whole Rupiah, as the gateway answered it; compare it with ours
+    /// before showing anything.
     pub amount: i64,
     /// The gateway's fee, which the customer pays on top of `amount`.
     pub fee: Option<i64>,
@@ -231,15 +235,22 @@ pub enum PakasirError {
         /// The start of the answer body (or the gateway's error message).
         body_excerpt: String,
     },
-    /// The gateway clearly refused the request (a 4xx such as a wrong api key, an existing
-    /// order id, or an error message in a 2xx); sending it again will not help.
+    /// The gateway clearly refused the request (a 4xx such as an existing order id or a bad
+    /// argument, or an error message in a 2xx); sending it again will not help.
     #[error("Pakasir rejected the request: {0}")]
     Rejected(String),
+    /// The gateway refused our credentials (HTTP 401 or 403: a wrong `PAKASIR_API_KEY` or
+    /// `PAKASIR_PROJECT_SLUG`). A configuration failure that alerts the owners at once —
+    /// never taken for "no such transaction", whatever the message says.
+    #[error(
+        "Pakasir refused the credentials (check PAKASIR_API_KEY and PAKASIR_PROJECT_SLUG): {0}"
+    )]
+    Unauthorized(String),
     /// The answer could not be read (not JSON, a missing object or field); what happened is
     /// unknown, so it counts as transient.
     #[error("Pakasir's answer could not be read: {0}")]
     Malformed(String),
-    /// The gateway does not know this order id with this amount.
+    /// The gateway does not know this order id with this amount: HTTP 404, and only that.
     #[error("Pakasir does not know this transaction")]
     NotFound,
     /// The configuration or an argument cannot work (bad base URL, empty key, unusable method
@@ -257,10 +268,20 @@ impl PakasirError {
             PakasirError::Status { status, .. } => {
                 matches!(status, 408 | 429) || (500..=599).contains(status)
             }
-            PakasirError::Rejected(_) | PakasirError::NotFound | PakasirError::InvalidConfig(_) => {
-                false
-            }
+            PakasirError::Rejected(_)
+            | PakasirError::Unauthorized(_)
+            | PakasirError::NotFound
+            | PakasirError::InvalidConfig(_) => false,
         }
+    }
+
+    /// Whether our configuration is at fault (credentials refused, or unusable settings):
+    /// the owners must act, so this alerts at once instead of after a streak.
+    pub fn is_configuration(&self) -> bool {
+        matches!(
+            self,
+            PakasirError::Unauthorized(_) | PakasirError::InvalidConfig(_)
+        )
     }
 }
 
@@ -338,6 +359,27 @@ impl PakasirClient {
     /// The configuration in use (base URL normalised), e.g. to check a webhook's `project`.
     pub fn config(&self) -> &PakasirConfig {
         &self.config
+    }
+
+    /// An upper bound of how long one [`create`](Self::create) can take with its retries and
+    /// the detail calls between them. A payment still `creating` after this (plus a margin)
+    /// is not being created any more; before it, closing it would race the create.
+    pub fn longest_create(&self) -> Duration {
+        let (timeout, max) = (self.config.timeout, self.config.max_attempts);
+        // Per attempt: the create, then a detail with its own retries and pauses, then a pause.
+        let pauses: Duration = (1..=max).map(|a| self.backoff(a)).sum();
+        let per_attempt = timeout + timeout * max + pauses + self.backoff(max);
+        per_attempt * max
+    }
+
+    /// Pakasir's hosted payment page for one of our transactions (see [`payment_page_url`]).
+    pub fn payment_page_url(&self, order_id: &str, amount: i64) -> Result<String, PakasirError> {
+        payment_page_url(
+            &self.config.base_url,
+            &self.config.project,
+            amount,
+            order_id,
+        )
     }
 
     /// Creates a transaction: `POST /api/transactioncreate/{method}`.
@@ -443,6 +485,12 @@ impl PakasirClient {
             self.post_accepted("/api/paymentsimulation", order_id, amount)
         })
         .await
+        .map_err(|e| match e {
+            // A production project refuses simulation with 403: a refusal of the action, not
+            // of our credentials.
+            PakasirError::Unauthorized(m) if m.starts_with("HTTP 403") => PakasirError::Rejected(m),
+            other => other,
+        })
     }
 
     async fn create_once(
@@ -475,10 +523,9 @@ impl PakasirClient {
             ("api_key", self.config.api_key.expose().as_str()),
         ];
         let (status, body) = self.send(self.http.get(url).query(&query)).await?;
+        // Classified by status alone: "not found" in a 4xx's text may well be "project not
+        // found" (a wrong key), which must never read as "no such transaction".
         if status == 404 {
-            return Err(PakasirError::NotFound);
-        }
-        if (400..500).contains(&status) && wire::says_not_found(&wire::error_text(&body)) {
             return Err(PakasirError::NotFound);
         }
         if !(200..300).contains(&status) {
@@ -539,10 +586,13 @@ impl PakasirClient {
         PakasirError::Network(self.redact(&message))
     }
 
-    /// A non-2xx answer: a clear refusal (4xx) or an unclear status (5xx, 408, 429, other).
+    /// A non-2xx answer: our credentials refused (401, 403), a clear refusal (other 4xx) or an
+    /// unclear status (5xx, 408, 429, other).
     fn failure(&self, status: u16, body: &[u8]) -> PakasirError {
         let text = self.redact(&wire::error_text(body));
-        if (400..500).contains(&status) && !matches!(status, 408 | 429) {
+        if matches!(status, 401 | 403) {
+            PakasirError::Unauthorized(format!("HTTP {status}: {text}"))
+        } else if (400..500).contains(&status) && !matches!(status, 408 | 429) {
             PakasirError::Rejected(format!("HTTP {status}: {text}"))
         } else {
             PakasirError::Status {
@@ -565,6 +615,7 @@ impl PakasirClient {
     fn scrub(&self, error: PakasirError) -> PakasirError {
         match error {
             PakasirError::Rejected(m) => PakasirError::Rejected(self.redact(&m)),
+            PakasirError::Unauthorized(m) => PakasirError::Unauthorized(self.redact(&m)),
             PakasirError::Malformed(m) => PakasirError::Malformed(self.redact(&m)),
             other => other,
         }
@@ -605,6 +656,30 @@ impl PakasirClient {
     }
 }
 
+/// Pakasir's hosted payment page: `{base}/pay/{project}/{amount}?order_id={order_id}&qris_only=1`
+/// — the page a customer opens on the phone they read the QR on, for the transaction we
+/// created with the same order id and (base) amount. `qris_only=1` keeps the page to the
+/// method the transaction was created with. Path segments and the query are percent-encoded.
+pub fn payment_page_url(
+    base_url: &str,
+    project: &str,
+    amount: i64,
+    order_id: &str,
+) -> Result<String, PakasirError> {
+    check_args(order_id, amount)?;
+    let base = base_url.trim().trim_end_matches('/');
+    let mut url = reqwest::Url::parse(base)
+        .map_err(|e| PakasirError::InvalidConfig(format!("base_url is not a URL: {e}")))?;
+    url.path_segments_mut()
+        .map_err(|()| PakasirError::InvalidConfig("base_url cannot have a path".into()))?
+        .pop_if_empty()
+        .extend(["pay", project, &amount.to_string()]);
+    url.query_pairs_mut()
+        .append_pair("order_id", order_id)
+        .append_pair("qris_only", "1");
+    Ok(url.into())
+}
+
 /// Refuses what the gateway would refuse anyway, without a round trip.
 fn check_args(order_id: &str, amount: i64) -> Result<(), PakasirError> {
     if order_id.trim().is_empty() {
@@ -624,6 +699,7 @@ fn created_from_detail(detail: Detail, method: &PaymentMethod) -> Result<Created
     match detail.status {
         TxStatus::Pending | TxStatus::Completed => Ok(Created {
             order_id: detail.order_id,
+            project: Some(detail.project),
             amount: detail.amount,
             fee: None,
             total_payment: None,
@@ -637,5 +713,58 @@ fn created_from_detail(detail: Detail, method: &PaymentMethod) -> Result<Created
             "order_id {} already exists at the gateway as {other}",
             detail.order_id
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hosted_payment_page_has_pakasirs_documented_shape() {
+        assert_eq!(
+            payment_page_url(
+                DEFAULT_BASE_URL,
+                "toko-uji",
+                99_000,
+                "INV-20261121-ABCDEF-1"
+            )
+            .unwrap(),
+            "https://app.pakasir.com/pay/toko-uji/99000?order_id=INV-20261121-ABCDEF-1&qris_only=1"
+        );
+        // A trailing slash or a path prefix on the base, and characters that need escaping.
+        assert_eq!(
+            payment_page_url("http://127.0.0.1:8080/gw/", "toko uji", 5, "A&B").unwrap(),
+            "http://127.0.0.1:8080/gw/pay/toko%20uji/5?order_id=A%26B&qris_only=1"
+        );
+        assert!(matches!(
+            payment_page_url(DEFAULT_BASE_URL, "p", 0, "INV-1"),
+            Err(PakasirError::InvalidConfig(_))
+        ));
+        assert!(matches!(
+            payment_page_url("not a url", "p", 10, "INV-1"),
+            Err(PakasirError::InvalidConfig(_))
+        ));
+    }
+
+    #[test]
+    fn the_longest_create_covers_every_attempt_and_the_details_between() {
+        let mut config = PakasirConfig::new(
+            DEFAULT_BASE_URL,
+            "p",
+            autoorder_schema::secret::Secret::new("k".to_string()),
+        );
+        let client = PakasirClient::new(config.clone()).unwrap();
+        // 3 attempts of (15 s create + 3 × 15 s detail) plus the pauses.
+        let longest = client.longest_create();
+        assert!(longest >= Duration::from_secs(180), "{longest:?}");
+        assert!(longest <= Duration::from_secs(240), "{longest:?}");
+        config.max_attempts = 1;
+        config.timeout = Duration::from_secs(2);
+        let quick = PakasirClient::new(config).unwrap().longest_create();
+        assert!(
+            quick >= Duration::from_secs(4) && quick < Duration::from_secs(5),
+            "{quick:?}"
+        );
     }
 }

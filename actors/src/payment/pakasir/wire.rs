@@ -131,6 +131,7 @@ pub fn parse_created(
     }
     Ok(Created {
         order_id: order_id.to_owned(),
+        project: opt_text(payment, "project")?,
         amount: opt_int(payment, "amount")?.unwrap_or(amount),
         fee: opt_int(payment, "fee")?,
         total_payment: opt_int(payment, "total_payment")?,
@@ -143,8 +144,8 @@ pub fn parse_created(
     })
 }
 
-/// Reads a detail answer: `{"transaction":{..}}`. A 2xx without a transaction whose message
-/// says "not found" is [`PakasirError::NotFound`].
+/// Reads a detail answer: `{"transaction":{..}}`. A 2xx without a transaction is a refusal
+/// (with the gateway's message) or unreadable — never "not found", which only HTTP 404 means.
 pub fn parse_detail(
     body: &[u8],
     order_id: &str,
@@ -153,9 +154,6 @@ pub fn parse_detail(
 ) -> Result<Detail, PakasirError> {
     let value = json(body)?;
     let Some(tx) = value.get("transaction").and_then(Value::as_object) else {
-        if error_message(&value).is_some_and(|m| says_not_found(&m)) {
-            return Err(PakasirError::NotFound);
-        }
         return Err(no_object(&value, "transaction"));
     };
     let answered_order = opt_text(tx, "order_id")?;
@@ -188,12 +186,6 @@ pub(super) fn error_text(body: &[u8]) -> String {
         .ok()
         .and_then(|v| error_message(&v));
     excerpt(&message.unwrap_or_else(|| String::from_utf8_lossy(body).into_owned()))
-}
-
-/// Whether a gateway message means "no such transaction".
-pub(super) fn says_not_found(message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    m.contains("not found") || m.contains("not_found") || m.contains("tidak ditemukan")
 }
 
 /// How much of a gateway body an error keeps: enough to diagnose, not a whole HTML page.

@@ -1,4 +1,5 @@
-//! Checkout: turning a cart into an order with its stock reserved, in one transaction.
+//! Checkout: turning a cart into an order with its stock and voucher use reserved, in one
+//! transaction (a savepoint when the caller already holds one).
 
 use diesel::prelude::*;
 
@@ -6,11 +7,10 @@ use crate::db::{DbConnection, now_ms, write_tx};
 use crate::error::StoreError;
 use crate::queries::shop::balance::{InsufficientBalance, apply_balance_change};
 use crate::queries::shop::carts::{clear_cart, load_cart};
-use crate::queries::shop::payments::{
-    Confirmed, complete_in_tx, complete_order_in_tx, create_payment_row,
-};
-use crate::queries::shop::status;
-use crate::queries::shop::vouchers::{VoucherProblem, quote_voucher};
+use crate::queries::shop::completion::{VoucherStep, complete_order_in_tx};
+use crate::queries::shop::payments::{Confirmed, complete_in_tx, create_payment_row};
+use crate::queries::shop::status::{LedgerReason, OrderStatus, PaymentChannel};
+use crate::queries::shop::vouchers::{VoucherProblem, quote_voucher, reserve_voucher_use};
 use crate::tables::{order_items as oi, orders as o, products as p, stock_items as s};
 
 /// How the customer pays.
@@ -21,10 +21,11 @@ pub enum PayMethod {
 }
 
 impl PayMethod {
-    fn as_str(self) -> &'static str {
+    /// The stored payment channel.
+    pub fn channel(self) -> PaymentChannel {
         match self {
-            PayMethod::Qris => "qris",
-            PayMethod::Balance => "balance",
+            PayMethod::Qris => PaymentChannel::Qris,
+            PayMethod::Balance => PaymentChannel::Balance,
         }
     }
 }
@@ -64,6 +65,12 @@ pub struct PlacedOrder {
 
 /// A readable, unique invoice number: date plus random base-32.
 pub fn new_invoice_no() -> String {
+    new_reference("INV")
+}
+
+/// `<prefix>-YYYYMMDD-<6 random base-32>`: readable, and not guessable or repeated after a
+/// restore or by another store on the same Pakasir project, unlike a row id.
+pub fn new_reference(prefix: &str) -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
@@ -71,7 +78,7 @@ pub fn new_invoice_no() -> String {
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
         .collect();
     let date = chrono_free_date(now_ms());
-    format!("INV-{date}-{tail}")
+    format!("{prefix}-{date}-{tail}")
 }
 
 /// `YYYYMMDD` (UTC) from epoch ms without a calendar dependency in this crate.
@@ -144,10 +151,11 @@ pub fn release_stock(conn: &mut DbConnection, order_id: i64) -> Result<usize, St
     .execute(conn)?)
 }
 
-/// Places an order for the user's cart: validates it, applies the cart's voucher, reserves the
-/// stock and empties the cart. With `Balance` it is also paid in the same transaction (and
-/// completes: items assigned, jobs enqueued); with `Qris` a payment row is created for the
-/// gateway call that follows. Any problem leaves everything unchanged.
+/// Places an order for the user's cart: validates it, reserves a use of the cart's voucher,
+/// reserves the stock and empties the cart. With `Balance` it is also paid in the same
+/// transaction (and completes: items assigned, jobs enqueued); with `Qris` a payment row is
+/// created for the gateway call that follows. Any problem leaves everything unchanged. Runs in
+/// its own write transaction, or as a savepoint of the caller's.
 pub fn place_order(
     conn: &mut DbConnection,
     user_id: i64,
@@ -175,7 +183,16 @@ pub fn place_order(
         let subtotal = cart.subtotal();
         let (voucher_id, discount) = match &cart.voucher_code {
             Some(code) => match quote_voucher(conn, code, subtotal)? {
-                Ok(q) => (Some(q.voucher_id), q.discount),
+                // The use is reserved now, atomically: it counts against the maximum until
+                // the order is paid (kept) or closed (given back).
+                Ok(q) if reserve_voucher_use(conn, q.voucher_id)? => {
+                    (Some(q.voucher_id), q.discount)
+                }
+                Ok(_) => {
+                    return Err(Abort::Problem(CheckoutProblem::Voucher(
+                        VoucherProblem::UsedUp,
+                    )));
+                }
                 Err(problem) => return Err(Abort::Problem(CheckoutProblem::Voucher(problem))),
             },
             None => (None, 0),
@@ -190,8 +207,8 @@ pub fn place_order(
             .values((
                 o::invoice_no.eq(&invoice_no),
                 o::user_id.eq(user_id),
-                o::status.eq(status::PENDING),
-                o::payment_method.eq(method.as_str()),
+                o::status.eq(OrderStatus::Pending.as_str()),
+                o::payment_method.eq(method.channel().as_str()),
                 o::subtotal.eq(subtotal),
                 o::discount.eq(discount),
                 o::fee.eq(0),
@@ -233,21 +250,25 @@ pub fn place_order(
         };
         match method {
             PayMethod::Balance => {
-                if let Err(short) =
-                    apply_balance_change(conn, user_id, -amount, "order", Some(&invoice_no), None)?
-                {
+                if let Err(short) = apply_balance_change(
+                    conn,
+                    user_id,
+                    -amount,
+                    LedgerReason::Order,
+                    &invoice_no,
+                    None,
+                )? {
                     return Err(Abort::Problem(CheckoutProblem::InsufficientBalance(short)));
                 }
                 if amount > 0 {
                     let payment = create_payment_row(
                         conn,
                         PaymentFor::Order(order_id),
-                        user_id,
-                        "balance",
+                        PaymentChannel::Balance,
                         amount,
                         &invoice_no,
                     )?;
-                    complete_in_tx(
+                    let completion = complete_in_tx(
                         conn,
                         &payment.gateway_order_id,
                         &Confirmed {
@@ -256,18 +277,31 @@ pub fn place_order(
                         },
                         low_stock_threshold,
                     )?;
+                    if !matches!(
+                        completion,
+                        crate::queries::shop::payments::Completion::Completed { .. }
+                    ) {
+                        return Err(Abort::Store(StoreError::Corrupt(format!(
+                            "a balance payment of {invoice_no} did not complete: {completion:?}"
+                        ))));
+                    }
                     placed.payment_id = Some(payment.id);
                 } else {
                     // Fully discounted: nothing to pay, the order completes as is.
-                    complete_order_in_tx(conn, order_id, now, low_stock_threshold)?;
+                    complete_order_in_tx(
+                        conn,
+                        order_id,
+                        now,
+                        low_stock_threshold,
+                        VoucherStep::Finalize,
+                    )?;
                 }
             }
             PayMethod::Qris => {
                 let payment = create_payment_row(
                     conn,
                     PaymentFor::Order(order_id),
-                    user_id,
-                    "qris",
+                    PaymentChannel::Qris,
                     amount,
                     &invoice_no,
                 )?;

@@ -1,13 +1,15 @@
 //! Deposits (balance top-ups) by QRIS: the same payment life cycle as orders; completion
-//! credits the balance through the ledger.
+//! credits the balance through the ledger. A deposit's gateway order id is
+//! `DEP-YYYYMMDD-<random>-<attempt>`: never derived from the row id, which repeats after a
+//! restore and between two stores sharing one Pakasir project.
 
 use diesel::prelude::*;
 
 use crate::db::{DbConnection, now_ms, write_tx};
 use crate::error::StoreError;
-use crate::queries::shop::checkout::PaymentFor;
+use crate::queries::shop::checkout::{PaymentFor, new_reference};
 use crate::queries::shop::payments::{PaymentRow, create_payment_row};
-use crate::queries::shop::status;
+use crate::queries::shop::status::{DepositStatus, PaymentChannel};
 use crate::tables::deposits as d;
 
 /// Creates a pending deposit and its payment row. The caller validates the minimum.
@@ -21,7 +23,7 @@ pub fn create_deposit(
             .values((
                 d::user_id.eq(user_id),
                 d::amount.eq(amount),
-                d::status.eq(status::PENDING),
+                d::status.eq(DepositStatus::Pending.as_str()),
                 d::created_at.eq(now_ms()),
             ))
             .returning(d::id)
@@ -29,10 +31,9 @@ pub fn create_deposit(
         let payment = create_payment_row(
             conn,
             PaymentFor::Deposit(id),
-            user_id,
-            "qris",
+            PaymentChannel::Qris,
             amount,
-            &format!("DEP-{id}"),
+            &new_reference("DEP"),
         )?;
         Ok((id, payment))
     })

@@ -1,33 +1,39 @@
 //! The shop's invariant-keeping transactions: catalog reads, the persistent cart, vouchers,
 //! checkout with stock reservation, payment completion, expiry, balance and deposits.
 //!
-//! Invariants kept here, whatever the caller does:
+//! Layout: `status` (typed statuses and ledger reasons), `carts`, `products`, `vouchers`,
+//! `checkout` (an order with its stock and voucher use reserved), `payments` (rows, gateway
+//! answers, the failure streak; re-exports completion and closing), `completion` (a confirmed
+//! payment acted on once), `closing` (unpaid payments closed once, flagged for review, polled),
+//! `manual` (a seller marks an order or deposit paid), `balance` (the ledger), `deposits`,
+//! `spam`, `templates`.
+//!
+//! Invariants kept here, whatever the caller does and however many replicas race:
 //! - stock is reserved when an order is created and is never oversold (IMMEDIATE transactions
 //!   on SQLite, `FOR UPDATE SKIP LOCKED` plus a guarded update on PostgreSQL);
-//! - a payment completes once: the items are assigned, the voucher use consumed and the
-//!   delivery, SNK and seller-notice jobs enqueued in the same transaction;
+//! - a voucher use is reserved with the order and never more orders carry a discount than the
+//!   voucher has uses; it becomes a use when the order is paid and is given back when the
+//!   order is closed unpaid;
+//! - every status change is a guarded update (`… WHERE status IN (…)`) and the work it implies
+//!   happens only when a row changed, so a payment completes once and a completed payment is
+//!   never closed: concurrent completions (callback, poller, *Cek Status*, another replica)
+//!   credit once; the ledger's unique (reason, reference) index is the backstop;
+//! - a paid payment is never lost: when its order cannot be fulfilled any more it is refunded
+//!   to the balance;
 //! - a balance equals the sum of its ledger and never goes negative.
 
 pub mod balance;
 pub mod carts;
 pub mod checkout;
+mod closing;
+mod completion;
 pub mod deposits;
+pub mod manual;
 pub mod payments;
 pub mod products;
 pub mod spam;
+pub mod status;
 pub mod vouchers;
-
-/// Order and payment statuses as stored.
-pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const PAID: &str = "paid";
-    pub const DELIVERED: &str = "delivered";
-    pub const CANCELLED: &str = "cancelled";
-    pub const EXPIRED: &str = "expired";
-    pub const COMPLETED: &str = "completed";
-    pub const CREATING: &str = "creating";
-    pub const FAILED: &str = "failed";
-}
 
 /// Seller-editable texts (`templates`): the welcome, *Cara Order*, … The bot falls back to
 /// its built-in text when a key is not set.
@@ -42,6 +48,8 @@ pub mod templates {
     pub const WELCOME: &str = "welcome";
     /// Key of the *Cara Order* text (or photo caption).
     pub const HOW_TO_ORDER: &str = "cara_order";
+    /// Key of the message a customer gets when a payment succeeds (before the delivery).
+    pub const PAYMENT_SUCCESS: &str = "payment_success";
 
     /// A stored template: its text, and a Telegram photo file id when it is a photo with the
     /// text as caption.
@@ -51,7 +59,8 @@ pub mod templates {
         pub photo: Option<String>,
     }
 
-    /// The template stored under `key`, if any.
+    /// The template stored under `key`, if any. A template reset to the default (empty text, no
+    /// photo: the row stays so its version keeps counting) reads as none.
     pub fn get_template(
         conn: &mut DbConnection,
         key: &str,
@@ -61,10 +70,20 @@ pub mod templates {
             .select((t::body, t::photo))
             .first(conn)
             .optional()?;
-        Ok(row.map(|(body, photo)| Template { body, photo }))
+        Ok(row
+            .map(|(body, photo)| Template { body, photo })
+            .filter(|t| !t.is_default()))
     }
 
-    /// Stores a template (replacing the one under `key`).
+    impl Template {
+        /// True for the stored form of "use the built-in text": no text and no photo.
+        pub fn is_default(&self) -> bool {
+            self.body.trim().is_empty() && self.photo.as_deref().is_none_or(|p| p.trim().is_empty())
+        }
+    }
+
+    /// Stores a template (replacing the one under `key`), bumping its version so an admin edit
+    /// begun before this save is refused as "changed meanwhile".
     pub fn set_template(
         conn: &mut DbConnection,
         key: &str,
@@ -87,6 +106,7 @@ pub mod templates {
                 t::photo.eq(&template.photo),
                 t::updated_by.eq(updated_by),
                 t::updated_at.eq(now),
+                t::version.eq(t::version + 1),
             ))
             .execute(k)?);
         Ok(())

@@ -1,6 +1,10 @@
-//! Payments: one row per gateway attempt (`gateway_order_id` is the only key Pakasir knows),
-//! completion in one transaction, expiry and cancellation that release what was held, and the
-//! persisted gateway-failure streak.
+//! Payments: one row per gateway attempt (`gateway_order_id` is the only key Pakasir knows).
+//!
+//! Layout: the row and its lookups; recording the gateway's create answer (a no-op when the
+//! payment was closed meanwhile, which the caller must act on); the invoice message; the
+//! persisted gateway-failure streak. Completion and closing live in their own modules and are
+//! re-exported here, so `payments::complete_payment` / `payments::close_payment` is the one
+//! place callers look.
 
 use diesel::prelude::*;
 
@@ -9,13 +13,18 @@ use crate::error::StoreError;
 use crate::job_kinds::{JobPayload, Notice};
 use crate::queries::jobs::{NewJob, enqueue};
 use crate::queries::settings::{get_setting, set_setting};
-use crate::queries::shop::balance::apply_balance_change;
-use crate::queries::shop::checkout::{PaymentFor, release_stock, reserve_stock};
-use crate::queries::shop::status;
-use crate::queries::shop::vouchers::consume_voucher;
+use crate::queries::shop::checkout::PaymentFor;
+use crate::queries::shop::status::{PaymentChannel, PaymentStatus};
 use crate::tables::{
-    deposits as d, invoice_messages as im, order_items as oi, orders as o, payments as pay,
-    products as p, stock_items as s,
+    deposits as d, invoice_messages as im, orders as o, payment_checks as pc, payments as pay,
+};
+
+pub use super::closing::{
+    CloseReason, Closed, close_payment, flag_for_review, mark_checked, open_payments,
+    recently_closed_payments,
+};
+pub use super::completion::{
+    Completion, Confirmed, RefundReason, complete_in_tx, complete_payment,
 };
 
 /// A payment row.
@@ -27,66 +36,86 @@ pub struct PaymentRow {
     pub purpose: String,
     pub order_id: Option<i64>,
     pub deposit_id: Option<i64>,
-    pub method: String,
+    #[diesel(deserialize_as = String)]
+    pub method: PaymentChannel,
     pub amount: i64,
     pub fee: Option<i64>,
     pub total_payment: Option<i64>,
     pub payment_number: Option<String>,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: PaymentStatus,
     pub expires_at: Option<i64>,
+    pub completed_at: Option<i64>,
     pub created_at: i64,
+    pub updated_at: i64,
 }
 
-/// A payment with who pays it and where its invoice message is.
+impl PaymentRow {
+    /// What the payment pays for.
+    pub fn pays_for(&self) -> Result<PaymentFor, StoreError> {
+        match (self.order_id, self.deposit_id) {
+            (Some(id), None) => Ok(PaymentFor::Order(id)),
+            (None, Some(id)) => Ok(PaymentFor::Deposit(id)),
+            _ => Err(StoreError::Corrupt(format!(
+                "payment {} pays for neither one order nor one deposit",
+                self.id
+            ))),
+        }
+    }
+}
+
+/// A payment with who pays it, where its invoice message is and whether it waits for review.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentView {
     pub row: PaymentRow,
     pub user_id: i64,
     pub invoice: Option<(i64, i64)>,
+    /// Why it waits for a person (see [`flag_for_review`]); such a payment is never completed
+    /// automatically.
+    pub review: Option<String>,
 }
 
 /// Creates the payment row for an attempt. `base` is the invoice or deposit reference; the
-/// attempt number makes the gateway order id unique per attempt.
+/// attempt number makes the gateway order id unique per attempt. A gateway payment starts
+/// `creating` (its gateway call comes next); balance and manual payments start `pending` and
+/// are completed in the same transaction.
 pub fn create_payment_row(
     conn: &mut DbConnection,
     purpose: PaymentFor,
-    user_id: i64,
-    method: &str,
+    method: PaymentChannel,
     amount: i64,
     base: &str,
 ) -> Result<PaymentRow, StoreError> {
-    let _ = user_id; // the payer is the order's or deposit's user
     let (purpose_text, order_id, deposit_id) = match purpose {
         PaymentFor::Order(id) => ("order", Some(id), None),
         PaymentFor::Deposit(id) => ("deposit", None, Some(id)),
     };
-    let previous: i64 = pay::table
-        .filter(
-            pay::order_id
-                .eq(order_id)
-                .and(pay::order_id.is_not_null())
-                .or(pay::deposit_id
-                    .eq(deposit_id)
-                    .and(pay::deposit_id.is_not_null())),
-        )
-        .count()
-        .get_result(conn)?;
+    let previous: i64 = match purpose {
+        PaymentFor::Order(id) => pay::table
+            .filter(pay::order_id.eq(id))
+            .count()
+            .get_result(conn)?,
+        PaymentFor::Deposit(id) => pay::table
+            .filter(pay::deposit_id.eq(id))
+            .count()
+            .get_result(conn)?,
+    };
     let attempt = previous as i32 + 1;
     let gateway_order_id = format!("{base}-{attempt}");
     let now = now_ms();
+    let initial = match method {
+        PaymentChannel::Qris => PaymentStatus::Creating,
+        PaymentChannel::Balance | PaymentChannel::Manual => PaymentStatus::Pending,
+    };
     let id: i64 = diesel::insert_into(pay::table)
         .values((
             pay::gateway_order_id.eq(&gateway_order_id),
             pay::purpose.eq(purpose_text),
             pay::order_id.eq(order_id),
             pay::deposit_id.eq(deposit_id),
-            pay::method.eq(method),
+            pay::method.eq(method.as_str()),
             pay::amount.eq(amount),
-            pay::status.eq(if method == "balance" {
-                status::PENDING
-            } else {
-                status::CREATING
-            }),
+            pay::status.eq(initial.as_str()),
             pay::attempt.eq(attempt),
             pay::created_at.eq(now),
             pay::updated_at.eq(now),
@@ -116,22 +145,46 @@ pub fn view_payment(conn: &mut DbConnection, id: i64) -> Result<Option<PaymentVi
         .select((im::chat_id, im::message_id))
         .first(conn)
         .optional()?;
+    let review = review_of(conn, id)?;
     Ok(Some(PaymentView {
         row,
         user_id,
         invoice,
+        review,
     }))
 }
 
-fn payer_of(conn: &mut DbConnection, row: &PaymentRow) -> Result<i64, StoreError> {
-    match (row.order_id, row.deposit_id) {
-        (Some(order_id), _) => Ok(o::table.find(order_id).select(o::user_id).first(conn)?),
-        (None, Some(deposit_id)) => Ok(d::table.find(deposit_id).select(d::user_id).first(conn)?),
-        (None, None) => Err(StoreError::Corrupt(format!(
-            "payment {} has no purpose",
-            row.id
-        ))),
+/// Why a payment waits for review, if it does.
+pub fn review_of(conn: &mut DbConnection, payment_id: i64) -> Result<Option<String>, StoreError> {
+    Ok(pc::table
+        .find(payment_id)
+        .select(pc::review_reason)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// Who pays a payment: its order's or deposit's user.
+pub fn payer_of(conn: &mut DbConnection, row: &PaymentRow) -> Result<i64, StoreError> {
+    match row.pays_for()? {
+        PaymentFor::Order(order_id) => {
+            Ok(o::table.find(order_id).select(o::user_id).first(conn)?)
+        }
+        PaymentFor::Deposit(deposit_id) => {
+            Ok(d::table.find(deposit_id).select(d::user_id).first(conn)?)
+        }
     }
+}
+
+/// Whether a completed payment went to the balance instead of its order (a late refund).
+pub fn was_refunded(conn: &mut DbConnection, gateway_order_id: &str) -> Result<bool, StoreError> {
+    use crate::tables::balance_ledger as l;
+    let n: i64 = l::table
+        .filter(l::reason.eq(crate::queries::shop::status::LedgerReason::LateRefund.as_str()))
+        .filter(l::reference.eq(gateway_order_id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }
 
 /// Finds a payment by the gateway's order id.
@@ -163,46 +216,59 @@ pub fn latest_payment_of_order(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatewayInvoice {
     pub fee: Option<i64>,
+    /// What the customer pays, exactly as the gateway said (`None` when it did not say).
     pub total_payment: Option<i64>,
     pub payment_number: Option<String>,
     /// Epoch ms from the gateway's `expired_at`.
     pub expires_at: i64,
 }
 
+/// What recording the gateway's answer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// The payment is `pending` now, its expiry job scheduled: show the invoice.
+    Recorded,
+    /// The payment was closed while the gateway call ran (*Batalkan*, the poller): nothing
+    /// changed. The caller must cancel the transaction at the gateway and tell the customer —
+    /// never show a QR for a closed order.
+    NotOpen(PaymentStatus),
+}
+
 /// Records the gateway's answer, makes the payment `pending` and schedules its expiry job at
-/// the gateway's own expiry time — one transaction.
+/// the gateway's own expiry time — one transaction, only from `creating`.
 pub fn record_gateway_invoice(
     conn: &mut DbConnection,
     payment_id: i64,
     invoice: &GatewayInvoice,
-) -> Result<(), StoreError> {
+) -> Result<Recorded, StoreError> {
     write_tx(conn, |conn| {
         let now = now_ms();
         let updated = diesel::update(
             pay::table
                 .find(payment_id)
-                .filter(pay::status.eq(status::CREATING)),
+                .filter(pay::status.eq(PaymentStatus::Creating.as_str())),
         )
         .set((
             pay::fee.eq(invoice.fee),
             pay::total_payment.eq(invoice.total_payment),
             pay::payment_number.eq(&invoice.payment_number),
             pay::expires_at.eq(invoice.expires_at),
-            pay::status.eq(status::PENDING),
+            pay::status.eq(PaymentStatus::Pending.as_str()),
             pay::updated_at.eq(now),
         ))
         .execute(conn)?;
-        if updated == 0 {
-            return Ok(());
-        }
         let payment = load_payment(conn, payment_id)?
             .ok_or_else(|| StoreError::Corrupt("payment vanished".into()))?;
+        if updated == 0 {
+            return Ok(Recorded::NotOpen(payment.status));
+        }
         if let Some(order_id) = payment.order_id {
             let fee = invoice.fee.unwrap_or(0);
+            let total = invoice.total_payment.unwrap_or(payment.amount + fee);
             diesel::update(o::table.find(order_id))
                 .set((
                     o::fee.eq(fee),
-                    o::total.eq(payment.amount + fee),
+                    o::total.eq(total),
                     o::expires_at.eq(invoice.expires_at),
                 ))
                 .execute(conn)?;
@@ -219,7 +285,7 @@ pub fn record_gateway_invoice(
             max_attempts: 20,
         };
         enqueue(conn, &job)?;
-        Ok(())
+        Ok(Recorded::Recorded)
     })
 }
 
@@ -237,344 +303,6 @@ pub fn set_invoice_message(
         .set((im::chat_id.eq(chat_id), im::message_id.eq(message_id)))
         .execute(c)?);
     Ok(())
-}
-
-/// Confirmed by the gateway (`transactiondetail`), never by a callback alone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Confirmed {
-    pub amount: i64,
-    /// Epoch ms.
-    pub completed_at: i64,
-}
-
-/// What completing did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Completion {
-    /// Paid now: the order's items were assigned (or the deposit credited) and jobs enqueued.
-    Completed { payment_id: i64, user_id: i64 },
-    /// Replay: it was already completed; nothing changed.
-    AlreadyCompleted,
-    /// No payment with that gateway order id.
-    Unknown,
-    /// The confirmed amount differs from ours: nothing changed.
-    AmountMismatch { expected: i64, confirmed: i64 },
-    /// Paid after the order was closed and its stock could not be re-reserved: refunded to
-    /// the balance.
-    RefundedToBalance { payment_id: i64, user_id: i64 },
-}
-
-/// Completes a confirmed payment in one transaction. Idempotent on `gateway_order_id`.
-pub fn complete_payment(
-    conn: &mut DbConnection,
-    gateway_order_id: &str,
-    confirmed: &Confirmed,
-    low_stock_threshold: i64,
-) -> Result<Completion, StoreError> {
-    write_tx(conn, |conn| {
-        complete_in_tx(conn, gateway_order_id, confirmed, low_stock_threshold)
-    })
-}
-
-/// [`complete_payment`] on an open transaction (balance checkout completes inside its own).
-pub fn complete_in_tx(
-    conn: &mut DbConnection,
-    gateway_order_id: &str,
-    confirmed: &Confirmed,
-    low_stock_threshold: i64,
-) -> Result<Completion, StoreError> {
-    let Some(payment) = find_payment(conn, gateway_order_id)? else {
-        return Ok(Completion::Unknown);
-    };
-    if payment.status == status::COMPLETED {
-        return Ok(Completion::AlreadyCompleted);
-    }
-    if payment.amount != confirmed.amount {
-        return Ok(Completion::AmountMismatch {
-            expected: payment.amount,
-            confirmed: confirmed.amount,
-        });
-    }
-    let now = now_ms();
-    let user_id = payer_of(conn, &payment)?;
-    diesel::update(pay::table.find(payment.id))
-        .set((
-            pay::status.eq(status::COMPLETED),
-            pay::completed_at.eq(confirmed.completed_at),
-            pay::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    if let Some(deposit_id) = payment.deposit_id {
-        diesel::update(d::table.find(deposit_id))
-            .set((d::status.eq(status::COMPLETED), d::completed_at.eq(now)))
-            .execute(conn)?;
-        let _ = apply_balance_change(
-            conn,
-            user_id,
-            payment.amount,
-            "deposit",
-            Some(&payment.gateway_order_id),
-            None,
-        )?;
-        enqueue(
-            conn,
-            &NewJob::keyed(
-                JobPayload::Notify(Notice::DepositCompleted { deposit_id }),
-                format!("notice:deposit:{deposit_id}"),
-            ),
-        )?;
-        return Ok(Completion::Completed {
-            payment_id: payment.id,
-            user_id,
-        });
-    }
-    let Some(order_id) = payment.order_id else {
-        return Err(StoreError::Corrupt("payment without purpose".into()));
-    };
-    let order_status: String = o::table.find(order_id).select(o::status).first(conn)?;
-    if order_status != status::PENDING {
-        if order_status == status::PAID || order_status == status::DELIVERED {
-            return Ok(Completion::AlreadyCompleted);
-        }
-        // Paid after expiry/cancel: the stock went back. Take it again if it is still there.
-        let items: Vec<(i64, i32)> = oi::table
-            .filter(oi::order_id.eq(order_id))
-            .select((oi::product_id, oi::quantity))
-            .load(conn)?;
-        let mut all = true;
-        for (product_id, quantity) in &items {
-            if !reserve_stock(conn, order_id, *product_id, i64::from(*quantity))? {
-                all = false;
-                break;
-            }
-        }
-        if !all {
-            release_stock(conn, order_id)?;
-            let _ = apply_balance_change(
-                conn,
-                user_id,
-                payment.amount,
-                "refund: paid after expiry",
-                Some(&payment.gateway_order_id),
-                None,
-            )?;
-            enqueue(
-                conn,
-                &NewJob::keyed(
-                    JobPayload::Notify(Notice::LatePaymentRefunded {
-                        payment_id: payment.id,
-                    }),
-                    format!("notice:late:{}", payment.id),
-                ),
-            )?;
-            return Ok(Completion::RefundedToBalance {
-                payment_id: payment.id,
-                user_id,
-            });
-        }
-    }
-    complete_order_in_tx(conn, order_id, now, low_stock_threshold)?;
-    Ok(Completion::Completed {
-        payment_id: payment.id,
-        user_id,
-    })
-}
-
-/// Marks an order paid: reserved items become sold, the voucher use is consumed, and the
-/// delivery, SNK, seller and low-stock jobs are enqueued.
-pub fn complete_order_in_tx(
-    conn: &mut DbConnection,
-    order_id: i64,
-    now: i64,
-    low_stock_threshold: i64,
-) -> Result<(), StoreError> {
-    let (invoice_no, user_id, voucher_id): (String, i64, Option<i64>) = o::table
-        .find(order_id)
-        .select((o::invoice_no, o::user_id, o::voucher_id))
-        .first(conn)?;
-    diesel::update(o::table.find(order_id))
-        .set((o::status.eq(status::PAID), o::paid_at.eq(now)))
-        .execute(conn)?;
-    diesel::update(
-        s::table
-            .filter(s::order_id.eq(order_id))
-            .filter(s::state.eq("reserved")),
-    )
-    .set((s::state.eq("sold"), s::sold_at.eq(now)))
-    .execute(conn)?;
-    if let Some(voucher_id) = voucher_id
-        && !consume_voucher(conn, voucher_id)?
-    {
-        log::warn!(
-            "order {invoice_no}: voucher {voucher_id} ran out before payment; the paid discount stands"
-        );
-    }
-    let items: Vec<(i64, i32, String)> = oi::table
-        .filter(oi::order_id.eq(order_id))
-        .select((oi::product_id, oi::quantity, oi::product_name))
-        .load(conn)?;
-    enqueue(
-        conn,
-        &NewJob::keyed(
-            JobPayload::DeliverOrder { order_id },
-            format!("deliver:{order_id}"),
-        ),
-    )?;
-    enqueue(
-        conn,
-        &NewJob::keyed(
-            JobPayload::Notify(Notice::OrderPaid { order_id }),
-            format!("notice:order:{order_id}"),
-        ),
-    )?;
-    for (product_id, quantity, name) in items {
-        diesel::update(p::table.find(product_id))
-            .set(p::sold_count.eq(p::sold_count + i64::from(quantity)))
-            .execute(conn)?;
-        let snk: Option<String> = p::table.find(product_id).select(p::snk).first(conn)?;
-        if let Some(snk_text) = snk.filter(|t| !t.trim().is_empty()) {
-            let job = JobPayload::SnkNotice {
-                order_ref: invoice_no.clone(),
-                product_id,
-                user_id,
-                product_name: name,
-                snk_text,
-            };
-            enqueue(
-                conn,
-                &NewJob::keyed(job, format!("snk:{invoice_no}:{product_id}")),
-            )?;
-        }
-        let left: i64 = s::table
-            .filter(s::product_id.eq(product_id))
-            .filter(s::state.eq("available"))
-            .count()
-            .get_result(conn)?;
-        if left <= low_stock_threshold {
-            // One notice per product per level reached, however many orders cross it.
-            let job = JobPayload::Notify(Notice::LowStock { product_id });
-            enqueue(
-                conn,
-                &NewJob::keyed(job, format!("notice:low-stock:{product_id}:{left}")),
-            )?;
-        }
-    }
-    Ok(())
-}
-
-/// Why a payment was closed without being paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CloseReason {
-    /// The gateway's expiry passed.
-    Expired,
-    /// The customer pressed *Batalkan*.
-    Cancelled,
-    /// The gateway call to create it failed.
-    Failed,
-}
-
-/// What closing did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Closed {
-    /// Closed now: stock released, clean-up and customer notice enqueued.
-    Closed(PaymentRow),
-    /// It was no longer open (already paid, expired or cancelled): nothing changed.
-    NotOpen(String),
-}
-
-/// Closes an open payment without payment: releases the order's stock (or the deposit),
-/// cleans up the invoice message and tells the customer — one transaction. A voucher is only
-/// consumed at payment, so an unpaid order holds none to release.
-pub fn close_payment(
-    conn: &mut DbConnection,
-    payment_id: i64,
-    reason: CloseReason,
-) -> Result<Closed, StoreError> {
-    write_tx(conn, |conn| {
-        let Some(payment) = load_payment(conn, payment_id)? else {
-            return Ok(Closed::NotOpen("unknown".into()));
-        };
-        if payment.status != status::PENDING && payment.status != status::CREATING {
-            return Ok(Closed::NotOpen(payment.status));
-        }
-        let (payment_status, order_status) = match reason {
-            CloseReason::Expired => (status::EXPIRED, status::EXPIRED),
-            CloseReason::Cancelled => (status::CANCELLED, status::CANCELLED),
-            CloseReason::Failed => (status::FAILED, status::CANCELLED),
-        };
-        let now = now_ms();
-        diesel::update(pay::table.find(payment_id))
-            .set((pay::status.eq(payment_status), pay::updated_at.eq(now)))
-            .execute(conn)?;
-        if let Some(order_id) = payment.order_id {
-            diesel::update(
-                o::table
-                    .find(order_id)
-                    .filter(o::status.eq(status::PENDING)),
-            )
-            .set((o::status.eq(order_status), o::closed_at.eq(now)))
-            .execute(conn)?;
-            release_stock(conn, order_id)?;
-        }
-        if let Some(deposit_id) = payment.deposit_id {
-            let deposit_status = if order_status == status::EXPIRED {
-                status::EXPIRED
-            } else {
-                status::CANCELLED
-            };
-            diesel::update(
-                d::table
-                    .find(deposit_id)
-                    .filter(d::status.eq(status::PENDING)),
-            )
-            .set(d::status.eq(deposit_status))
-            .execute(conn)?;
-        }
-        let invoice: Option<(i64, i64)> = im::table
-            .find(payment_id)
-            .select((im::chat_id, im::message_id))
-            .first(conn)
-            .optional()?;
-        if let Some((chat_id, message_id)) = invoice {
-            let fallback = format!(
-                "❌ Tagihan {} sudah tidak berlaku.",
-                payment.gateway_order_id
-            );
-            let job = JobPayload::Cleanup {
-                chat_id,
-                message_id,
-                fallback_text: fallback,
-            };
-            enqueue(
-                conn,
-                &NewJob::keyed(job, format!("cleanup:invoice:{payment_id}")),
-            )?;
-        }
-        if reason == CloseReason::Expired {
-            let job = JobPayload::Notify(Notice::PaymentExpired { payment_id });
-            enqueue(
-                conn,
-                &NewJob::keyed(job, format!("notice:expired:{payment_id}")),
-            )?;
-        }
-        Ok(Closed::Closed(payment))
-    })
-}
-
-/// Open gateway payments older than `min_age_ms`, for the reconciliation poller.
-pub fn open_payments(
-    conn: &mut DbConnection,
-    min_age_ms: i64,
-    limit: i64,
-) -> Result<Vec<PaymentRow>, StoreError> {
-    let cutoff = now_ms() - min_age_ms;
-    Ok(pay::table
-        .filter(pay::status.eq_any([status::PENDING, status::CREATING]))
-        .filter(pay::method.ne("balance"))
-        .filter(pay::created_at.le(cutoff))
-        .order(pay::id.asc())
-        .limit(limit)
-        .select(PaymentRow::as_select())
-        .load(conn)?)
 }
 
 const FAILURES_KEY: &str = "payment.consecutive_failures";

@@ -125,6 +125,8 @@ pub struct Call {
     pub params: Value,
     /// When the request arrived.
     pub at: Instant,
+    /// When the double was done with it (answered or dropped); `None` while being served.
+    pub finished_at: Option<Instant>,
     /// The HTTP status answered; `None` while being served or when the connection was dropped.
     pub status: Option<u16>,
     /// The body answered: JSON, or a JSON string for [`Failure::Raw`]; `None` while being
@@ -312,6 +314,8 @@ pub(crate) struct State {
     pub transactions: HashMap<String, Transaction>,
     pub validity: Duration,
     pub hold: Duration,
+    /// How long every answer takes (a slow gateway); zero by default.
+    pub latency: Duration,
     pub sandbox: bool,
     pub webhook_url: Option<String>,
     pub webhooks: Vec<WebhookDelivery>,
@@ -424,6 +428,7 @@ impl PakasirDouble {
                 transactions: HashMap::new(),
                 validity: DEFAULT_VALIDITY,
                 hold: DEFAULT_HOLD,
+                latency: Duration::ZERO,
                 sandbox: true,
                 webhook_url: None,
                 webhooks: Vec::new(),
@@ -598,6 +603,12 @@ impl PakasirDouble {
     /// longer than the client's timeout.
     pub fn set_hold(&self, hold: Duration) {
         self.shared().lock().hold = hold;
+    }
+
+    /// Makes every request take `latency` before it is served (a slow gateway that still
+    /// answers); `Duration::ZERO` (the default) answers at once.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared().lock().latency = latency;
     }
 
     /// How long transactions created from now on stay payable (default

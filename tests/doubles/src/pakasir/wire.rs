@@ -59,6 +59,7 @@ pub(crate) async fn handle(
             path: path.clone(),
             params: parsed.clone().unwrap_or_else(|_| Value::Object(Map::new())),
             at: Instant::now(),
+            finished_at: None,
             status: None,
             response: None,
             dropped: false,
@@ -67,6 +68,10 @@ pub(crate) async fn handle(
     };
     shared.notify_calls();
 
+    let latency = shared.lock().latency;
+    if !latency.is_zero() {
+        actix_web::rt::time::sleep(latency).await;
+    }
     let outcome = match route {
         Err(error) => Err(error).into(),
         Ok((endpoint, method)) => match shared.take_failure(endpoint) {
@@ -100,6 +105,7 @@ pub(crate) async fn handle(
             call.status = status;
             call.response = recorded;
             call.dropped = status.is_none();
+            call.finished_at = Some(Instant::now());
         }
     }
     shared.notify_calls();

@@ -1,10 +1,19 @@
 //! Telegram's flood limits, enforced strictly and deterministically.
 //!
 //! Telegram allows a bot about 30 messages per second overall and about one
-//! message per second per chat, answering `429 Too Many Requests: retry after
-//! N` past that. [`Limits::check`] is called (under the state lock) before
-//! every method whose [`MethodSpec::rate_limited`] is set, i.e. the `send*`
-//! methods, with the chat the call is addressed to.
+//! message per second per chat (with short bursts), answering `429 Too Many
+//! Requests: retry after N` past that — and a bot that keeps sending while it
+//! was told to wait is penalised with ever longer waits. [`Limits::check`] is
+//! called (under the state lock) before every method whose
+//! [`MethodSpec::rate_limited`] is set, i.e. the `send*` methods, with the chat
+//! the call is addressed to.
+//!
+//! The per-chat rule is a token bucket: [`RateLimits::per_chat_burst`] sends
+//! at once, then one per [`RateLimits::per_chat_interval`]. The penalty: after
+//! a 429 the scope (the whole bot for the global limit, the chat for the
+//! per-chat one) is blocked for `retry_after`; a send arriving while it is
+//! blocked is refused with twice the previous wait (up to 64×), and the block
+//! is extended. A bot that waits as told is never penalised.
 //!
 //! Every send the limiter lets through is logged (also while enforcement is
 //! off) so tests can check the spacing of a bot's sends after the fact. The
@@ -22,7 +31,7 @@ const WINDOW: Duration = Duration::from_secs(1);
 /// Flood limits for [`TelegramDouble::enforce_limits`].
 ///
 /// `Default` is Telegram's: 30 sends per second overall, one per second per
-/// chat, `retry_after` 1 and no slack.
+/// chat after a burst of 3, `retry_after` 1, the flooding penalty, no slack.
 ///
 /// [`TelegramDouble::enforce_limits`]: crate::TelegramDouble::enforce_limits
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,9 +39,14 @@ pub struct RateLimits {
     /// A send is refused when this many sends were already accepted within
     /// the last second (a sliding window over all chats).
     pub global_per_second: u32,
-    /// A send is refused when the previous accepted send to the same chat was
-    /// less than this long ago.
+    /// One send per chat per this long, after the burst.
     pub per_chat_interval: Duration,
+    /// Sends one chat may receive back to back before `per_chat_interval`
+    /// applies (1: strictly one per interval).
+    pub per_chat_burst: u32,
+    /// Whether sending into a block (after a 429, before `retry_after`
+    /// passed) is penalised with growing waits, as Telegram does.
+    pub penalty: bool,
     /// The `retry_after` (seconds) of the 429 answer.
     pub retry_after: u32,
     /// Tolerance subtracted from both the 1-second global window and
@@ -53,10 +67,20 @@ impl Default for RateLimits {
         RateLimits {
             global_per_second: 30,
             per_chat_interval: Duration::from_secs(1),
+            per_chat_burst: 3,
+            penalty: true,
             retry_after: 1,
             slack: Duration::ZERO,
         }
     }
+}
+
+/// A scope blocked after a 429.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    until: Instant,
+    /// The wait answered last (seconds).
+    retry_after: u32,
 }
 
 /// The limiter's state: what is enforced, the windows, and the send log.
@@ -66,8 +90,15 @@ pub(crate) struct Limits {
     /// Instants of the sends accepted within the last [`WINDOW`], oldest
     /// first; only kept while enforcing.
     recent: VecDeque<Instant>,
-    /// The last accepted send per chat; only kept while enforcing.
-    last_per_chat: HashMap<i64, Instant>,
+    /// Per chat: the theoretical arrival time of its next send (the token
+    /// bucket, as GCRA); only kept while enforcing.
+    chat_tat: HashMap<i64, Instant>,
+    /// The global block after a 429 and the strikes of sending into it.
+    global_block: Option<Block>,
+    /// Per-chat blocks after a 429 and their strikes.
+    chat_blocks: HashMap<i64, Block>,
+    /// 429s answered to sends made while blocked (the penalty).
+    penalised: u64,
     /// Every accepted send, in order (instants are taken under the state
     /// lock, so they never decrease).
     accepted: Vec<(i64, Instant)>,
@@ -81,7 +112,9 @@ impl Limits {
     pub(crate) fn enforce(&mut self, limits: Option<RateLimits>) {
         self.enforced = limits;
         self.recent.clear();
-        self.last_per_chat.clear();
+        self.chat_tat.clear();
+        self.global_block = None;
+        self.chat_blocks.clear();
     }
 
     /// Called before a rate-limited method is served for `chat_id` at `now`
@@ -89,7 +122,22 @@ impl Limits {
     /// accepted and counted; `Err(retry_after_seconds)` makes the double
     /// answer 429 instead, and the send does not count.
     pub(crate) fn check(&mut self, chat_id: i64, now: Instant) -> Result<(), u32> {
-        if let Some(limits) = &self.enforced {
+        if let Some(limits) = self.enforced.clone() {
+            // Sending into a block: the penalty.
+            if limits.penalty {
+                if let Some(block) = self.global_block.as_mut().filter(|b| now < b.until) {
+                    let wait = penalise(block, now, limits.retry_after);
+                    self.refused += 1;
+                    self.penalised += 1;
+                    return Err(wait);
+                }
+                if let Some(block) = self.chat_blocks.get_mut(&chat_id).filter(|b| now < b.until) {
+                    let wait = penalise(block, now, limits.retry_after);
+                    self.refused += 1;
+                    self.penalised += 1;
+                    return Err(wait);
+                }
+            }
             while self
                 .recent
                 .front()
@@ -104,16 +152,32 @@ impl Limits {
                 .recent
                 .partition_point(|t| now.duration_since(*t) >= window);
             let in_window = self.recent.len() - older;
-            let chat_too_soon = self
-                .last_per_chat
+            let burst = interval * limits.per_chat_burst.saturating_sub(1);
+            let chat_ready = self
+                .chat_tat
                 .get(&chat_id)
-                .is_some_and(|last| now.duration_since(*last) < interval);
+                .map(|tat| tat.checked_sub(burst).unwrap_or(*tat));
+            let chat_too_soon = chat_ready.is_some_and(|ready| now < ready);
             if in_window >= limits.global_per_second as usize || chat_too_soon {
                 self.refused += 1;
+                if limits.penalty {
+                    let block = Block {
+                        until: now + Duration::from_secs(u64::from(limits.retry_after)),
+                        retry_after: limits.retry_after,
+                    };
+                    if in_window >= limits.global_per_second as usize {
+                        self.global_block = Some(block);
+                    } else {
+                        self.chat_blocks.insert(chat_id, block);
+                    }
+                }
                 return Err(limits.retry_after);
             }
             self.recent.push_back(now);
-            self.last_per_chat.insert(chat_id, now);
+            let tat = self.chat_tat.get(&chat_id).copied().unwrap_or(now).max(now);
+            self.chat_tat.insert(chat_id, tat + interval);
+            self.global_block = None;
+            self.chat_blocks.remove(&chat_id);
         }
         self.accepted.push((chat_id, now));
         Ok(())
@@ -123,15 +187,32 @@ impl Limits {
     pub(crate) fn clear_log(&mut self) {
         self.accepted.clear();
         self.refused = 0;
+        self.penalised = 0;
     }
 
     pub(crate) fn refused(&self) -> u64 {
         self.refused
     }
 
+    pub(crate) fn penalised(&self) -> u64 {
+        self.penalised
+    }
+
     pub(crate) fn accepted(&self) -> &[(i64, Instant)] {
         &self.accepted
     }
+}
+
+/// A send into `block` at `now`: the wait doubles (up to 64× the base) and the
+/// block is extended to it. Returns the wait in whole seconds.
+fn penalise(block: &mut Block, now: Instant, base: u32) -> u32 {
+    let wait = block
+        .retry_after
+        .saturating_mul(2)
+        .clamp(base.max(1), base.max(1) * 64);
+    block.retry_after = wait;
+    block.until = now + Duration::from_secs(u64::from(wait));
+    wait
 }
 
 /// The largest number of sends in `log` (sorted by instant) whose instants
@@ -174,10 +255,64 @@ mod tests {
         limits.enforce(Some(RateLimits {
             global_per_second: global,
             per_chat_interval: per_chat,
+            per_chat_burst: 1,
+            penalty: false,
             retry_after: 3,
             slack,
         }));
         limits
+    }
+
+    #[test]
+    fn a_chat_may_burst_then_gets_one_per_interval() {
+        let mut limits = Limits::default();
+        limits.enforce(Some(RateLimits {
+            penalty: false,
+            ..RateLimits::default()
+        }));
+        let t0 = Instant::now();
+        for k in 0..3 {
+            assert_eq!(limits.check(1, t0 + ms(k)), Ok(()), "burst send {k}");
+        }
+        assert_eq!(limits.check(1, t0 + ms(3)), Err(1), "the fourth at once");
+        // The bucket refills one send per second.
+        assert_eq!(limits.check(1, t0 + ms(999)), Err(1));
+        assert_eq!(limits.check(1, t0 + ms(1000)), Ok(()));
+        assert_eq!(limits.check(1, t0 + ms(1500)), Err(1));
+        // A quiet chat has its whole burst again, and never more.
+        for k in 0..3 {
+            assert_eq!(limits.check(1, t0 + ms(60_000 + k)), Ok(()));
+        }
+        assert_eq!(limits.check(1, t0 + ms(60_003)), Err(1));
+    }
+
+    #[test]
+    fn flooding_into_a_block_is_penalised_and_waiting_is_not() {
+        let mut limits = Limits::default();
+        limits.enforce(Some(RateLimits {
+            global_per_second: 2,
+            ..RateLimits::default()
+        }));
+        let t0 = Instant::now();
+        assert_eq!(limits.check(1, t0), Ok(()));
+        assert_eq!(limits.check(2, t0), Ok(()));
+        assert_eq!(limits.check(3, t0 + ms(1)), Err(1), "over the global limit");
+        // The bot keeps sending: the wait doubles each time, the block grows.
+        assert_eq!(limits.check(4, t0 + ms(2)), Err(2));
+        assert_eq!(limits.check(5, t0 + ms(3)), Err(4));
+        assert_eq!(
+            limits.check(6, t0 + ms(1_500)),
+            Err(8),
+            "still inside the 4 s block"
+        );
+        assert_eq!(limits.penalised(), 3);
+        // Waiting the last answer out ends it.
+        assert_eq!(limits.check(7, t0 + ms(1_500 + 8_000)), Ok(()));
+        // A well-behaved bot: a 429, then it waits retry_after, never penalised.
+        assert_eq!(limits.check(8, t0 + ms(9_501)), Ok(()));
+        assert_eq!(limits.check(9, t0 + ms(9_502)), Err(1));
+        assert_eq!(limits.check(9, t0 + ms(10_502)), Ok(()));
+        assert_eq!(limits.penalised(), 3);
     }
 
     #[test]
@@ -248,7 +383,10 @@ mod tests {
         let mut limits = Limits::default();
         let t0 = Instant::now();
         limits.check(1, t0).unwrap();
-        limits.enforce(Some(RateLimits::default()));
+        limits.enforce(Some(RateLimits {
+            per_chat_burst: 1,
+            ..RateLimits::default()
+        }));
         assert_eq!(limits.check(1, t0 + ms(1)), Ok(()));
         limits.clear_log();
         assert_eq!(limits.check(1, t0 + ms(2)), Err(1));

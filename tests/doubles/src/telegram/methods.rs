@@ -124,6 +124,8 @@ static METHODS: &[MethodSpec] = &[
     now("setMyCommands", set_my_commands),
     now("getMyCommands", get_my_commands),
     now("deleteMyCommands", delete_my_commands),
+    now("getFile", get_file),
+    send("copyMessage", copy_message),
 ];
 
 /// The method called `name`, compared case-insensitively like Telegram does.
@@ -898,4 +900,107 @@ fn get_my_commands(ctx: &mut Ctx) -> Result<Value> {
 fn delete_my_commands(ctx: &mut Ctx) -> Result<Value> {
     ctx.state.commands = json!([]);
     Ok(json!(true))
+}
+
+// ---------------------------------------------------------------- files
+
+fn get_file(ctx: &mut Ctx) -> Result<Value> {
+    let file_id = param_str(ctx.params, "file_id");
+    super::files::get_file(&ctx.state.files, file_id.as_deref())
+}
+
+// ---------------------------------------------------------------- copying
+
+/// What a copy keeps of the original: its content, never who sent it, where, when, what it
+/// replied to or its keyboard.
+const NOT_COPIED: &[&str] = &[
+    "message_id",
+    "message_thread_id",
+    "from",
+    "sender_chat",
+    "chat",
+    "date",
+    "edit_date",
+    "forward_origin",
+    "forward_from",
+    "forward_from_chat",
+    "forward_from_message_id",
+    "forward_signature",
+    "forward_sender_name",
+    "forward_date",
+    "is_automatic_forward",
+    "reply_to_message",
+    "reply_markup",
+    "via_bot",
+    "author_signature",
+    "media_group_id",
+];
+
+/// Message keys that make a message copyable content (service messages have none).
+const CONTENT: &[&str] = &[
+    "text",
+    "photo",
+    "document",
+    "video",
+    "animation",
+    "audio",
+    "voice",
+    "video_note",
+    "sticker",
+    "contact",
+    "location",
+    "venue",
+    "poll",
+    "dice",
+];
+
+/// `copyMessage`: a new message in `chat_id` with the content of `from_chat_id`'s
+/// `message_id` (a message pushed in an update or sent by the bot), without a "forwarded
+/// from" header; `caption` replaces a media caption; answers `{"message_id": n}` like Telegram.
+fn copy_message(ctx: &mut Ctx) -> Result<Value> {
+    let chat_id = ctx.chat_id()?;
+    let from = match ctx.param("from_chat_id") {
+        Some(_) => resolve_chat(
+            ctx.state,
+            &json!({ "chat_id": ctx.params.get("from_chat_id").cloned() }),
+        )?,
+        None => return Err(ApiError::bad_request("from_chat_id is empty")),
+    };
+    let message_id = param_i64(ctx.params, "message_id")
+        .ok_or_else(|| ApiError::bad_request("message identifier is not specified"))?;
+    let original = match ctx.state.messages.get(&(from, message_id)) {
+        Some(stored) if !ctx.state.deleted.contains(&(from, message_id)) => {
+            stored.message.as_object().cloned().unwrap_or_default()
+        }
+        _ => return Err(ApiError::bad_request("message to copy not found")),
+    };
+    if !CONTENT.iter().any(|k| original.contains_key(*k)) {
+        return Err(ApiError::bad_request("message can't be copied"));
+    }
+    let caption = ctx.caption()?;
+    let markup = ctx.reply_markup()?;
+    let reply_to = ctx.reply_to(chat_id);
+    let mut message = ctx.new_message(chat_id);
+    for (key, value) in original {
+        if !NOT_COPIED.contains(&key.as_str()) {
+            message.insert(key, value);
+        }
+    }
+    let is_media = !message.contains_key("text");
+    if is_media && ctx.param("caption").is_some() {
+        message.remove("caption_entities");
+        match caption {
+            Some((text, entities)) => {
+                message.insert("caption".into(), json!(text));
+                set_or_remove(&mut message, "caption_entities", non_empty(entities));
+            }
+            None => {
+                message.remove("caption");
+            }
+        }
+    }
+    set_or_remove(&mut message, "reply_to_message", reply_to);
+    set_or_remove(&mut message, "reply_markup", markup);
+    let stored = ctx.store(chat_id, message);
+    Ok(json!({ "message_id": stored["message_id"] }))
 }

@@ -35,6 +35,7 @@
 //! (`429 Too Many Requests: retry after N`). `Markdown`/`MarkdownV2` texts are
 //! passed through unparsed.
 
+mod files;
 mod html;
 mod limits;
 mod methods;
@@ -51,6 +52,7 @@ use actix_web::{App, HttpServer, web};
 use serde_json::Value;
 use tokio::sync::watch;
 
+pub use files::{document_update, photo_update};
 pub use updates::{callback_update, message_update};
 
 pub use limits::RateLimits;
@@ -209,6 +211,10 @@ pub(crate) struct State {
     pub documents: HashMap<String, Value>,
     pub commands: Value,
     pub limits: Limits,
+    /// How long every call (but `getUpdates`) takes to be answered: a Bot API far away.
+    pub latency: Duration,
+    /// Files users sent, served by `getFile` and `/file/bot<TOKEN>/<path>`.
+    pub files: files::Files,
 }
 
 impl Shared {
@@ -235,6 +241,8 @@ impl Shared {
                 documents: HashMap::new(),
                 commands: Value::Array(Vec::new()),
                 limits: Limits::default(),
+                latency: Duration::ZERO,
+                files: files::Files::default(),
             }),
             calls_changed: watch::channel(0).0,
             updates_changed: watch::channel(0).0,
@@ -291,6 +299,7 @@ impl TelegramDouble {
                         App::new()
                             .app_data(data.clone())
                             .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+                            .route("/file/{tail:.*}", web::get().to(files::serve))
                             .default_service(web::to(wire::handle))
                     })
                     .workers(1)
@@ -503,13 +512,16 @@ impl TelegramDouble {
     /// about it: it is refused with `429 Too Many Requests: retry after N`
     /// (`"parameters":{"retry_after":N}`, N = [`RateLimits::retry_after`])
     /// when [`RateLimits::global_per_second`] sends were already accepted
-    /// within the last second, or when the last accepted send to the same chat
-    /// was less than [`RateLimits::per_chat_interval`] ago (both shortened by
-    /// [`RateLimits::slack`]). A refused send is recorded with its 429 like any
-    /// call and does not count against the limits; an accepted one counts even
-    /// if the method then fails (e.g. `403` for a blocked chat), as Telegram
-    /// counts requests, not deliveries. Failures injected with
-    /// [`fail`](Self::fail) are answered before the limits are consulted.
+    /// within the last second, or when the chat used up its burst
+    /// ([`RateLimits::per_chat_burst`] sends, refilled one per
+    /// [`RateLimits::per_chat_interval`]; both shortened by
+    /// [`RateLimits::slack`]). With [`RateLimits::penalty`], a send made while
+    /// its scope is blocked after a 429 is refused with a doubled wait. A
+    /// refused send is recorded with its 429 like any call and does not count
+    /// against the limits; an accepted one counts even if the method then
+    /// fails (e.g. `403` for a blocked chat), as Telegram counts requests, not
+    /// deliveries. Failures injected with [`fail`](Self::fail) are answered
+    /// before the limits are consulted.
     ///
     /// Each call starts the windows afresh: sends made before it do not count.
     pub fn enforce_limits(&self, limits: Option<RateLimits>) {
@@ -520,6 +532,20 @@ impl TelegramDouble {
     /// counting [`Failure::RetryAfter`] injected with [`fail`](Self::fail)).
     pub fn rate_limited_count(&self) -> u64 {
         self.shared().lock().limits.refused()
+    }
+
+    /// Of [`rate_limited_count`](Self::rate_limited_count), the 429s answered
+    /// to sends made while blocked after an earlier 429 (the flooding penalty).
+    pub fn penalised_count(&self) -> u64 {
+        self.shared().lock().limits.penalised()
+    }
+
+    /// Makes every call but `getUpdates` take `latency` to be answered (half
+    /// before the double looks at it, half after), like a Bot API far away.
+    /// Calls are still served concurrently. `Duration::ZERO` (the default)
+    /// answers at full speed.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared().lock().latency = latency;
     }
 
     /// The sends let through by the flood limits, in order, as (chat id, when

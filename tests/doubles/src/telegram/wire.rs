@@ -39,7 +39,19 @@ pub(crate) async fn handle(
     };
     shared.notify_calls();
 
+    // A Bot API far away: the request travels, is served, the answer travels back.
+    let latency = if method.eq_ignore_ascii_case("getUpdates") {
+        std::time::Duration::ZERO
+    } else {
+        shared.lock().latency
+    };
+    if !latency.is_zero() {
+        actix_web::rt::time::sleep(latency / 2).await;
+    }
     let outcome = serve(&shared, &token, spec, &method, &params).await;
+    if !latency.is_zero() {
+        actix_web::rt::time::sleep(latency - latency / 2).await;
+    }
     let (status, body) = match outcome {
         Some(Ok(result)) => (200, json!({"ok": true, "result": result})),
         Some(Err(error)) => (error.code, error.body()),

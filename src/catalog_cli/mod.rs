@@ -10,8 +10,41 @@
 //!   the database. With it the unsold items are decrypted, the export is recorded in the audit
 //!   log, and an `--output` file is created readable by its owner only.
 //!
-//! The format and the rules live in [`autoorder_schema::queries::catalog`];
-//! `conf/catalog.example.toml` is a commented example.
+//! Layout: this file runs the commands; [`read`] turns a TOML file into the typed
+//! [`CatalogFile`](autoorder_schema::queries::catalog::CatalogFile) (with [`toml_text`], the
+//! line-aware TOML reader), [`write`] turns a catalog back into TOML or CSV. The rules every
+//! entry obeys and the import/export transactions live in
+//! [`autoorder_schema::queries::catalog`]; `conf/catalog.example.toml` is a commented example.
+//!
+//! # The file
+//!
+//! ```toml
+//! [[categories]]
+//! name = "Streaming"
+//!
+//! [[products]]
+//! code = "NF1M"                  # unique, 2–32 of A-Z 0-9 _ - (lower case is upper-cased)
+//! name = "Netflix Premium 1 Bulan"
+//! price = 30000                  # whole Rupiah, 1 ..= 1_000_000_000
+//! category = "Streaming"         # optional; declared above or already in the store
+//! description = "Akun sharing."  # optional (empty)
+//! snk = "Kirim screenshot."      # optional: terms the customer answers after buying
+//! archived = false               # optional: true hides the product (export writes it)
+//! stock = ["email1@x.id:pass1"]  # optional: one item per entry, added to the stock
+//! ```
+//!
+//! Text is trimmed; an empty `snk` means none. Unknown keys and tables are errors (typo
+//! protection), each with a suggestion. CSV exports have the columns [`CSV_COLUMNS`]: one row
+//! per product with an empty `stock` column, or one row per stock item repeating the product's
+//! columns; CSV has no `archived` column and is not read back — TOML is the format that round
+//! trips.
+
+mod read;
+mod toml_text;
+mod write;
+
+pub use read::{parse_catalog, read_catalog};
+pub use write::{CSV_COLUMNS, to_csv, to_toml};
 
 use std::io::Write;
 use std::path::Path;
@@ -21,7 +54,7 @@ use anyhow::Context;
 use autoorder_schema::crypto::DataKeys;
 use autoorder_schema::queries::audit::{ActorKind, AuditEntry, append_audit};
 use autoorder_schema::queries::catalog::{
-    check_catalog, export_catalog, import_catalog, read_catalog, store_problems, to_csv, to_toml,
+    check_catalog, export_catalog, import_catalog, store_problems,
 };
 use autoorder_schema::{DbConnection, Pool, StoreError, checkout, write_tx};
 

@@ -1,5 +1,24 @@
-//! Broadcasts: one job per recipient, unique per broadcast + user, and a recipient row that
-//! records what happened to each — so a crash never re-sends to someone recorded as sent.
+//! Broadcasts: the one engine behind `autoorder broadcast` and the admin menu's *Broadcast*.
+//!
+//! Layout: this file creates broadcasts (content + audience → a broadcast row, a recipient row
+//! and a job per recipient, in one transaction), loads them for the queue's `BroadcastSend`
+//! job, records each recipient's outcome and steers the state (pause / resume / cancel);
+//! [`audience`] resolves who it goes to; [`progress`] reads what a live progress message shows.
+//!
+//! One job per recipient, unique per broadcast + user, and a recipient row that records what
+//! happened to each — so a crash never re-sends to someone recorded as sent. Every send goes
+//! through the queue and so through the one send budget of the bot token.
+
+mod audience;
+mod progress;
+
+pub use audience::{
+    Audience, AudienceProblem, MAX_ACTIVE_DAYS, audience_members, buyers_of_code, count_audience,
+};
+pub use progress::{
+    Progress, RATE_WINDOW_MS, broadcast_progress, broadcast_progress_at, claim_progress_edit,
+    progress_message, set_progress_message,
+};
 
 use diesel::prelude::*;
 
@@ -7,7 +26,7 @@ use crate::db::{DbConnection, now_ms, write_tx};
 use crate::error::StoreError;
 use crate::job_kinds::JobPayload;
 use crate::queries::jobs::{NewJob, enqueue};
-use crate::tables::{broadcast_recipients as r, broadcasts as b, jobs as j, users as u};
+use crate::tables::{broadcast_recipients as r, broadcasts as b, jobs as j};
 
 /// `run_at` given to the jobs of a paused broadcast so no worker claims them.
 const PAUSED_RUN_AT: i64 = i64::MAX / 4;
@@ -32,7 +51,8 @@ impl BroadcastState {
         }
     }
 
-    fn parse(s: &str) -> Result<BroadcastState, StoreError> {
+    /// Reads the database text.
+    pub fn parse(s: &str) -> Result<BroadcastState, StoreError> {
         Ok(match s {
             "running" => BroadcastState::Running,
             "paused" => BroadcastState::Paused,
@@ -54,7 +74,8 @@ pub enum RecipientStatus {
 }
 
 impl RecipientStatus {
-    fn as_str(self) -> &'static str {
+    /// Database text.
+    pub fn as_str(self) -> &'static str {
         match self {
             RecipientStatus::Pending => "pending",
             RecipientStatus::Sent => "sent",
@@ -66,10 +87,48 @@ impl RecipientStatus {
 }
 
 /// A photo for a broadcast, uploaded on the first send and reused by file id afterwards.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BroadcastPhoto {
     pub name: String,
     pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for BroadcastPhoto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BroadcastPhoto")
+            .field("name", &self.name)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// Where a broadcast photo comes from: a file read by the CLI (uploaded on the first send),
+/// or a photo a seller sent the bot (already on Telegram, reused by its file id).
+#[derive(Debug, Clone)]
+pub enum PhotoSource {
+    Upload(BroadcastPhoto),
+    FileId(String),
+}
+
+/// What a broadcast sends.
+#[derive(Debug, Clone)]
+pub enum BroadcastBody {
+    /// A text message.
+    Text { text: String },
+    /// A photo with a caption (may be empty).
+    Photo { caption: String, photo: PhotoSource },
+    /// Any message, copied with `copyMessage` (no "forwarded from" header): what a seller
+    /// forwarded to the bot, so stickers, videos, albums' items and formatting all work.
+    Copy { from_chat_id: i64, message_id: i64 },
+}
+
+/// A broadcast to create.
+#[derive(Debug, Clone)]
+pub struct NewBroadcast<'a> {
+    pub body: &'a BroadcastBody,
+    pub audience: Audience,
+    /// Who asked for it: `cli`, or `admin:<telegram id>`.
+    pub created_by: &'a str,
 }
 
 /// The job unique key of one recipient.
@@ -81,34 +140,73 @@ fn key_prefix(broadcast_id: i64) -> String {
     format!("broadcast:{broadcast_id}:%")
 }
 
-/// Creates a broadcast to every reachable, non-blocked user: the broadcast row, a recipient
-/// row and a job per user, in one transaction. Returns (id, recipients).
+/// Creates a text or photo broadcast to every reachable customer (the CLI's original form).
+/// Returns (id, recipients).
 pub fn create_broadcast(
     conn: &mut DbConnection,
     text: &str,
     photo: Option<&BroadcastPhoto>,
     created_by: &str,
 ) -> Result<(i64, usize), StoreError> {
+    let body = match photo {
+        None => BroadcastBody::Text { text: text.into() },
+        Some(p) => BroadcastBody::Photo {
+            caption: text.into(),
+            photo: PhotoSource::Upload(p.clone()),
+        },
+    };
+    let created = start_broadcast(
+        conn,
+        &NewBroadcast {
+            body: &body,
+            audience: Audience::All,
+            created_by,
+        },
+    )?;
+    // `Audience::All` names nothing that can be missing.
+    created.map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Creates a broadcast: the broadcast row, a recipient row and a job per member of the
+/// audience, in one transaction (nested as a savepoint inside a caller's transaction). A
+/// broadcast with nobody to send to is created `done`. Returns (id, recipients).
+pub fn start_broadcast(
+    conn: &mut DbConnection,
+    new: &NewBroadcast<'_>,
+) -> Result<Result<(i64, usize), AudienceProblem>, StoreError> {
     write_tx(conn, |conn| {
+        if let Err(problem) = new.audience.check(conn)? {
+            return Ok(Err(problem));
+        }
         let now = now_ms();
+        let (text, upload, file_id, copy) = match new.body {
+            BroadcastBody::Text { text } => (text.as_str(), None, None, None),
+            BroadcastBody::Photo { caption, photo } => match photo {
+                PhotoSource::Upload(p) => (caption.as_str(), Some(p), None, None),
+                PhotoSource::FileId(id) => (caption.as_str(), None, Some(id.as_str()), None),
+            },
+            BroadcastBody::Copy {
+                from_chat_id,
+                message_id,
+            } => ("", None, None, Some((*from_chat_id, *message_id))),
+        };
         let id: i64 = diesel::insert_into(b::table)
             .values((
                 b::text.eq(text),
-                b::photo.eq(photo.map(|p| p.bytes.as_slice())),
-                b::photo_name.eq(photo.map(|p| p.name.as_str())),
-                b::state.eq("running"),
-                b::created_by.eq(created_by),
+                b::photo.eq(upload.map(|p| p.bytes.as_slice())),
+                b::photo_name.eq(upload.map(|p| p.name.as_str())),
+                b::photo_file_id.eq(file_id),
+                b::copy_from_chat_id.eq(copy.map(|c| c.0)),
+                b::copy_message_id.eq(copy.map(|c| c.1)),
+                b::audience.eq(new.audience.to_json()),
+                b::state.eq(BroadcastState::Running.as_str()),
+                b::created_by.eq(new.created_by),
                 b::created_at.eq(now),
                 b::updated_at.eq(now),
             ))
             .returning(b::id)
             .get_result(conn)?;
-        let users: Vec<i64> = u::table
-            .filter(u::unreachable_at.is_null())
-            .filter(u::is_blocked.eq(false))
-            .order(u::id.asc())
-            .select(u::id)
-            .load(conn)?;
+        let users = audience_members(conn, new.audience, now)?;
         for chunk in users.chunks(200) {
             let rows: Vec<_> = chunk
                 .iter()
@@ -116,7 +214,7 @@ pub fn create_broadcast(
                     (
                         r::broadcast_id.eq(id),
                         r::user_id.eq(*uid),
-                        r::status.eq("pending"),
+                        r::status.eq(RecipientStatus::Pending.as_str()),
                         r::updated_at.eq(now),
                     )
                 })
@@ -135,14 +233,14 @@ pub fn create_broadcast(
         }
         if users.is_empty() {
             diesel::update(b::table.find(id))
-                .set(b::state.eq("done"))
+                .set(b::state.eq(BroadcastState::Done.as_str()))
                 .execute(conn)?;
         }
-        Ok((id, users.len()))
+        Ok(Ok((id, users.len())))
     })
 }
 
-/// A broadcast's content and state.
+/// A broadcast's content and state, as the queue's send job reads it.
 #[derive(Debug, Clone, Queryable)]
 pub struct BroadcastContent {
     pub id: i64,
@@ -151,12 +249,19 @@ pub struct BroadcastContent {
     pub photo_name: Option<String>,
     pub photo_file_id: Option<String>,
     pub state: String,
+    pub copy_from_chat_id: Option<i64>,
+    pub copy_message_id: Option<i64>,
 }
 
 impl BroadcastContent {
     /// Typed state.
     pub fn state(&self) -> Result<BroadcastState, StoreError> {
         BroadcastState::parse(&self.state)
+    }
+
+    /// The message to copy, for a "copy any message" broadcast: (from chat, message id).
+    pub fn copy_of(&self) -> Option<(i64, i64)> {
+        self.copy_from_chat_id.zip(self.copy_message_id)
     }
 }
 
@@ -174,9 +279,87 @@ pub fn load_broadcast(
             b::photo_name,
             b::photo_file_id,
             b::state,
+            b::copy_from_chat_id,
+            b::copy_message_id,
         ))
         .first(conn)
         .optional()?)
+}
+
+/// A line of the admin's broadcast list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BroadcastSummary {
+    pub id: i64,
+    pub state: BroadcastState,
+    pub audience: Audience,
+    pub kind: BodyKind,
+    /// The text or caption, for a preview line (empty for copies).
+    pub text: String,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+/// What kind of content a broadcast has, for lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    Text,
+    Photo,
+    Copy,
+}
+
+/// The newest broadcasts, newest first.
+pub fn recent_broadcasts(
+    conn: &mut DbConnection,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<BroadcastSummary>, StoreError> {
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        bool,
+        bool,
+        Option<i64>,
+        String,
+        i64,
+    );
+    let rows: Vec<Row> = b::table
+        .order(b::id.desc())
+        .limit(limit)
+        .offset(offset)
+        .select((
+            b::id,
+            b::state,
+            b::audience,
+            b::text,
+            b::photo.is_not_null(),
+            b::photo_file_id.is_not_null(),
+            b::copy_message_id,
+            b::created_by,
+            b::created_at,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(
+            |(id, state, audience, text, photo, file_id, copy, created_by, created_at)| {
+                let kind = match (copy, photo || file_id) {
+                    (Some(_), _) => BodyKind::Copy,
+                    (None, true) => BodyKind::Photo,
+                    (None, false) => BodyKind::Text,
+                };
+                Ok(BroadcastSummary {
+                    id,
+                    state: BroadcastState::parse(&state)?,
+                    audience: Audience::from_json(&audience)?,
+                    kind,
+                    text,
+                    created_by,
+                    created_at,
+                })
+            },
+        )
+        .collect()
 }
 
 /// Remembers the file id Telegram gave the uploaded photo, so later sends reuse it.
@@ -227,56 +410,6 @@ pub fn record_recipient(
             .execute(conn)?;
     }
     Ok(())
-}
-
-/// Progress of a broadcast.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Progress {
-    pub id: i64,
-    pub state: String,
-    pub total: i64,
-    pub sent: i64,
-    pub failed: i64,
-    pub blocked: i64,
-    pub pending: i64,
-    pub cancelled: i64,
-}
-
-/// Counts recipients by status.
-pub fn broadcast_progress(
-    conn: &mut DbConnection,
-    id: i64,
-) -> Result<Option<Progress>, StoreError> {
-    let Some(state) = b::table
-        .find(id)
-        .select(b::state)
-        .first::<String>(conn)
-        .optional()?
-    else {
-        return Ok(None);
-    };
-    let rows: Vec<(String, i64)> = r::table
-        .filter(r::broadcast_id.eq(id))
-        .group_by(r::status)
-        .select((r::status, diesel::dsl::count_star()))
-        .load(conn)?;
-    let mut p = Progress {
-        id,
-        state,
-        ..Progress::default()
-    };
-    for (status, n) in rows {
-        p.total += n;
-        match status.as_str() {
-            "sent" => p.sent = n,
-            "failed" => p.failed = n,
-            "blocked" => p.blocked = n,
-            "pending" => p.pending = n,
-            "cancelled" => p.cancelled = n,
-            _ => {}
-        }
-    }
-    Ok(Some(p))
 }
 
 /// The newest broadcast's id.
