@@ -133,9 +133,10 @@ pub fn configuration(data: &[u8]) {
             );
             let value = value.trim();
             // The same text given to a variable that is not secret is shown as its own value.
-            let also_public = pairs
-                .iter()
-                .any(|(other, v)| other != name && v.contains(value));
+            // (Compared as shown too: an escaped `\0` before the text ends in a `0`.)
+            let also_public = pairs.iter().any(|(other, v)| {
+                other != name && (v.contains(value) || format!("{v:?}").contains(value))
+            });
             if secret && value.len() >= 8 && !also_public {
                 assert!(!shown.contains(value), "{name}'s value shown in:\n{shown}");
             }
