@@ -8,8 +8,16 @@ use std::path::Path;
 
 use arbtest::arbitrary::{self, Unstructured};
 
-/// Time each entry point gets per test run.
+/// Time each entry point gets per test run; `AUTOORDER_FUZZ_BUDGET_MS` gives a longer run of
+/// the same harness (docs/FUZZING.md).
 const BUDGET_MS: u64 = 700;
+
+fn budget_ms() -> u64 {
+    std::env::var("AUTOORDER_FUZZ_BUDGET_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(BUDGET_MS)
+}
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -71,7 +79,7 @@ fn run(target: &str, entry: fn(&[u8])) {
         entry(&data);
         Ok(())
     })
-    .budget_ms(BUDGET_MS)
+    .budget_ms(budget_ms())
     .run();
 }
 

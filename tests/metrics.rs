@@ -131,12 +131,16 @@ fn metric_names_carry_the_prefix_once_and_are_exactly_the_documented_ones() {
             .families
             .iter()
             .find(|(n, t)| {
+                let suffixes: &[&str] = match t.as_str() {
+                    "counter" => &["_total"],
+                    "histogram" => &["_bucket", "_sum", "_count"],
+                    "summary" => &["_sum", "_count"],
+                    _ => &[],
+                };
                 sample == n
-                    || (t == "counter" && sample.strip_suffix("_total") == Some(n))
-                    || (t == "histogram"
-                        && ["_bucket", "_sum", "_count"]
-                            .iter()
-                            .any(|suffix| sample.strip_suffix(suffix) == Some(n)))
+                    || suffixes
+                        .iter()
+                        .any(|suffix| sample.strip_suffix(suffix) == Some(n.as_str()))
             })
             .map(|(n, _)| n);
         assert!(family.is_some(), "sample {sample} of no declared family");

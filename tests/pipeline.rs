@@ -439,3 +439,91 @@ fn replies_wait_out_telegram_being_down_and_no_update_fails() {
         assert_eq!(sent.len(), 2, "each reply once");
     }
 }
+
+#[test]
+fn without_qris_the_payment_choice_shows_only_what_the_store_takes() {
+    let telegram = TelegramDouble::start();
+    let store = store(Backend::Sqlite, &telegram);
+    let buyer = 800_001;
+    let pid = product_id(&store, "NF1M");
+    add_users(&store.pool(), [buyer]);
+    set_cart_quantity(
+        &mut autoorder_schema::checkout(&store.pool()).unwrap(),
+        buyer,
+        pid,
+        1,
+    )
+    .unwrap();
+    let _bot = store.start();
+    support::press_data(&telegram, buyer, 1, "chk");
+    assert!(
+        eventually(Duration::from_secs(15), || support::find_button(
+            &telegram,
+            buyer,
+            texts::BTN_PAY_BALANCE
+        )
+        .is_some()),
+        "the payment choice"
+    );
+    let choice = sent_to(&telegram, buyer)
+        .into_iter()
+        .map(|c| text_of(&c))
+        .find(|t| t.contains("Pilih Metode Pembayaran"))
+        .expect("the payment choice text");
+    assert!(!choice.contains("QRIS"), "{choice}");
+    assert!(support::find_button(&telegram, buyer, texts::BTN_PAY_QRIS).is_none());
+    // Not enough balance: no suggestion to pay by QRIS either.
+    let (message, data) = support::find_button(&telegram, buyer, texts::BTN_PAY_BALANCE).unwrap();
+    support::press_data(&telegram, buyer, message, &data);
+    assert!(
+        eventually(Duration::from_secs(15), || sent_to(&telegram, buyer)
+            .iter()
+            .any(|c| text_of(c).contains("Saldo tidak cukup"))),
+        "the refusal"
+    );
+    settle(&store, Duration::from_secs(15));
+    let refusal = sent_to(&telegram, buyer)
+        .into_iter()
+        .map(|c| text_of(&c))
+        .find(|t| t.contains("Saldo tidak cukup"))
+        .unwrap();
+    assert!(!refusal.contains("QRIS"), "{refusal}");
+    assert!(support::find_button(&telegram, buyer, texts::BTN_PAY_QRIS).is_none());
+}
+
+#[test]
+fn updates_the_bot_api_types_cannot_read_are_logged_once_per_kind_and_counted() {
+    let telegram = TelegramDouble::start();
+    let store = store(Backend::Sqlite, &telegram);
+    let mut bot = store.start();
+    // A `message` whose `chat` is not an object: teloxide cannot read it.
+    for id in [1, 2, 3] {
+        telegram.push_update(serde_json::json!({
+            "update_id": 5_000 + id,
+            "message": {"message_id": id, "date": 0, "chat": "broken"}
+        }));
+    }
+    settle(&store, Duration::from_secs(15));
+    assert_eq!(
+        update_counts(&store),
+        (0, 3, 0),
+        "handled (ignored), never failed"
+    );
+    let logged = bot
+        .output()
+        .matches("ignoring updates of kind `message`")
+        .count();
+    assert_eq!(logged, 1, "logged once per kind");
+    let metrics = runtime().block_on(async {
+        reqwest::get(bot.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    assert!(
+        metrics.contains("autoorder_updates_unreadable_total{kind=\"message\"} 3"),
+        "{metrics}"
+    );
+}

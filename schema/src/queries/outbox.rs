@@ -105,18 +105,32 @@ pub fn insert_outbox(conn: &mut DbConnection, rows: &[NewOutbox]) -> Result<(), 
     Ok(())
 }
 
-type RowTuple = (i64, i64, i16, String, i32, i64, i64, i64);
+/// A row as stored (the lane as its code).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = o)]
+struct StoredRow {
+    id: i64,
+    chat_id: i64,
+    lane: i16,
+    payload: String,
+    attempts: i32,
+    next_attempt_at: i64,
+    expires_at: i64,
+    created_at: i64,
+}
 
-fn to_row(t: RowTuple) -> OutboxRow {
-    OutboxRow {
-        id: t.0,
-        chat_id: t.1,
-        lane: OutboxLane::from_code(t.2),
-        payload: t.3,
-        attempts: t.4,
-        next_attempt_at: t.5,
-        expires_at: t.6,
-        created_at: t.7,
+impl From<StoredRow> for OutboxRow {
+    fn from(r: StoredRow) -> OutboxRow {
+        OutboxRow {
+            id: r.id,
+            chat_id: r.chat_id,
+            lane: OutboxLane::from_code(r.lane),
+            payload: r.payload,
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at,
+            expires_at: r.expires_at,
+            created_at: r.created_at,
+        }
     }
 }
 
@@ -145,21 +159,12 @@ pub fn claim_outbox(
         diesel::update(o::table.filter(o::id.eq_any(&ids)))
             .set((o::locked_by.eq(worker), o::locked_until.eq(now + lease_ms)))
             .execute(conn)?;
-        let rows: Vec<RowTuple> = o::table
+        let rows: Vec<StoredRow> = o::table
             .filter(o::id.eq_any(&ids))
             .order(o::id.asc())
-            .select((
-                o::id,
-                o::chat_id,
-                o::lane,
-                o::payload,
-                o::attempts,
-                o::next_attempt_at,
-                o::expires_at,
-                o::created_at,
-            ))
+            .select(StoredRow::as_select())
             .load(conn)?;
-        Ok(rows.into_iter().map(to_row).collect())
+        Ok(rows.into_iter().map(OutboxRow::from).collect())
     })
 }
 
@@ -236,19 +241,10 @@ pub fn outbox_depth(conn: &mut DbConnection) -> Result<Vec<(OutboxLane, i64)>, S
 
 /// The rows of one chat, oldest first (tests and diagnostics).
 pub fn outbox_of_chat(conn: &mut DbConnection, chat_id: i64) -> Result<Vec<OutboxRow>, StoreError> {
-    let rows: Vec<RowTuple> = o::table
+    let rows: Vec<StoredRow> = o::table
         .filter(o::chat_id.eq(chat_id))
         .order(o::id.asc())
-        .select((
-            o::id,
-            o::chat_id,
-            o::lane,
-            o::payload,
-            o::attempts,
-            o::next_attempt_at,
-            o::expires_at,
-            o::created_at,
-        ))
+        .select(StoredRow::as_select())
         .load(conn)?;
-    Ok(rows.into_iter().map(to_row).collect())
+    Ok(rows.into_iter().map(OutboxRow::from).collect())
 }

@@ -486,6 +486,7 @@ pub fn restore(
             (meta, snap)
         }
     };
+    progress.stage("comparing row counts with the backup");
     let counts = counts_of(&target, meta.row_counts.keys())?;
     let row_counts_match = counts == meta.row_counts;
     if over_configured {
