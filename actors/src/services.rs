@@ -107,6 +107,9 @@ pub type MaintenanceHook = Arc<dyn Fn() + Send + Sync>;
 #[derive(Debug, Default)]
 pub struct RuntimeState {
     shutting_down: AtomicBool,
+    /// This replica holds the `queue-leader` lease: it sends the outbox itself, so its commits
+    /// need not notify the others.
+    sender: AtomicBool,
     db_probe: RwLock<Option<ProbeResult>>,
     intake: RwLock<Option<IntakeMode>>,
 }
@@ -124,6 +127,15 @@ impl RuntimeState {
     /// True once SIGTERM arrived: intake refuses new work, readiness fails.
     pub fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Whether this replica sends the outbox (holds the `queue-leader` lease).
+    pub fn is_sender(&self) -> bool {
+        self.sender.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_sender(&self, sender: bool) {
+        self.sender.store(sender, Ordering::SeqCst);
     }
 
     /// Marks the process as shutting down.

@@ -133,6 +133,10 @@ pub fn open_pool(target: &DbTarget, options: &PoolOptions) -> Result<Pool, Store
         // Connections are opened as work needs them (r2d2 would otherwise open max_size at
         // once: several replicas could use up PostgreSQL's connection slots while idle).
         .min_idle(Some(options.max_size.min(2)))
+        // No `SELECT 1` round trip before every checkout: a broken connection fails its query
+        // with a closed-connection error, which callers treat as unavailable and retry, and
+        // r2d2 drops it.
+        .test_on_check_out(false)
         .connection_timeout(options.connection_timeout)
         .connection_customizer(Box::new(SqlitePragmas))
         .build(manager)
@@ -171,6 +175,9 @@ pub fn backend_of(conn: &DbConnection) -> Backend {
     }
 }
 
+/// Serialises this process's SQLite write transactions (see [`write_tx`]).
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in a write transaction. On SQLite the transaction starts with `BEGIN IMMEDIATE`,
 /// taking the write lock up front: a deferred transaction that reads and then writes can fail
 /// with SQLITE_BUSY without waiting, which would turn contention into errors.
@@ -192,6 +199,11 @@ where
         // Already inside a transaction: the outer one holds the write lock; nest as a savepoint.
         DbConnection::Sqlite(_) if nested => conn.transaction(f),
         DbConnection::Sqlite(c) => {
+            // One writer at a time in this process, queued here rather than in SQLite's busy
+            // handler, which sleeps 1–100 ms between tries and wastes most of the write lock's
+            // time when many handlers commit at once. (A store's SQLite file belongs to one
+            // process; other processes — a CLI command — still wait on the busy timeout.)
+            let _writer = SQLITE_WRITER.lock().unwrap_or_else(|e| e.into_inner());
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
             match f(conn) {
                 Ok(value) => {

@@ -126,6 +126,8 @@ both_backends! {
             assert!(write_tx(&mut conn, |c| finish_update(c, "w/1", chat, id, 60_000, true)).unwrap());
             // The chat that was just served writes again at once.
             store(&mut conn, chat * 100 + round + 1, chat);
+            // Claims are ordered by their millisecond timestamp: let the clock move on so
+            // this round's claim is later than the last (time itself is what is tested).
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
         let distinct: HashSet<i64> = seen.iter().copied().collect();
@@ -205,7 +207,7 @@ both_backends! {
         let (_db, pool) = TestDatabase::migrated(backend);
         let mut conn = checkout(&pool).unwrap();
         write_tx(&mut conn, |c| {
-            autoorder_schema::queries::outbox::insert_outbox(c, &[row(1, OutboxLane::Reply, "a"), row(1, OutboxLane::Reply, "b"), row(2, OutboxLane::Answer, "c")])
+            autoorder_schema::queries::outbox::insert_outbox(c, &[row(1, OutboxLane::Reply, "a"), row(1, OutboxLane::Reply, "b"), row(2, OutboxLane::Answer, "c")], true)
         })
         .unwrap();
         let depth = outbox_depth(&mut conn).unwrap();
@@ -230,7 +232,7 @@ both_backends! {
     fn a_lapsed_outbox_lease_is_taken_over(backend) {
         let (_db, pool) = TestDatabase::migrated(backend);
         let mut conn = checkout(&pool).unwrap();
-        write_tx(&mut conn, |c| autoorder_schema::queries::outbox::insert_outbox(c, &[row(3, OutboxLane::Reply, "x")])).unwrap();
+        write_tx(&mut conn, |c| autoorder_schema::queries::outbox::insert_outbox(c, &[row(3, OutboxLane::Reply, "x")], true)).unwrap();
         assert_eq!(claim_outbox(&mut conn, "dead", 10, -1).unwrap().len(), 1);
         let taken = claim_outbox(&mut conn, "alive", 10, 60_000).unwrap();
         assert_eq!(taken.len(), 1);

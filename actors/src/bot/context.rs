@@ -51,6 +51,9 @@ pub fn apply(f: impl FnOnce(&mut Tx<'_>) -> Result<(), StoreError> + Send + 'sta
     Box::new(f)
 }
 
+/// The transaction step of a button press: returns how the press is answered.
+pub type CallbackApply = Box<dyn FnOnce(&mut Tx<'_>) -> Result<Toast, StoreError> + Send>;
+
 /// How a button press is answered (the toast Telegram shows; every press is answered).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Toast {

@@ -199,6 +199,7 @@ async fn commit(
     let services2 = services.clone();
     let worker = worker.clone();
     let reply_ttl = services.settings.reply_ttl.as_millis() as i64;
+    let notify = !services.state.is_sender();
     let committed = with_conn(&services.pool, move |c| {
         Ok(write_tx(c, |c| {
             if !finish_update(c, &worker, chat_id, update_id, LOCK_MS, release)? {
@@ -242,7 +243,7 @@ async fn commit(
                     expires_at: now + reply_ttl,
                 });
             }
-            insert_outbox(c, &rows)?;
+            insert_outbox(c, &rows, notify)?;
             Ok(jobs)
         }))
     })
@@ -324,6 +325,7 @@ async fn give_up(
                         update_id: Some(update_id),
                         expires_at: now_ms() + reply_ttl,
                     }],
+                    true,
                 )?;
             }
             Ok(true)

@@ -14,10 +14,11 @@ use teloxide_core::types::{CallbackQuery, Message, Update, UpdateKind};
 use autoorder_schema::StoreError;
 use autoorder_schema::queries::conversations::get_conversation;
 use autoorder_schema::queries::shop::spam::{SpamVerdict, would_allow};
-use autoorder_schema::queries::users::{TelegramProfile, is_blocked, touch_user};
+use autoorder_schema::queries::users::{TelegramProfile, is_blocked, touch_user_returning_blocked};
 
+use super::admin;
 use super::callback::CallbackData;
-use super::context::{Apply, Ctx, Toast, Tx, Who, apply};
+use super::context::{Apply, CallbackApply, Ctx, Toast, Tx, Who, apply};
 use super::conversation::Conversation;
 use super::flows::{cart, catalog, checkout, deposit, guard, info, invoice, orders, snk, start};
 use super::pipeline::HandleError;
@@ -131,7 +132,7 @@ fn note_unreadable(services: &Services, kind: &str, why: &str) {
 /// spam limit (the sellers' notice is enqueued in the same transaction as the count).
 fn admit(tx: &mut Tx<'_>, profile: &ProfileOwned) -> Result<Admission, StoreError> {
     let user_id = tx.user_id();
-    touch_user(
+    let blocked = touch_user_returning_blocked(
         tx.conn(),
         &TelegramProfile {
             id: user_id,
@@ -140,7 +141,7 @@ fn admit(tx: &mut Tx<'_>, profile: &ProfileOwned) -> Result<Admission, StoreErro
             language: profile.language.as_deref(),
         },
     )?;
-    if is_blocked(tx.conn(), user_id)? {
+    if blocked {
         return Ok(Admission::Blocked);
     }
     let limit = guard::limit(&tx.services);
@@ -228,7 +229,7 @@ fn route_menu(tx: &mut Tx<'_>, menu: Menu) -> Result<(), StoreError> {
         Menu::Info => info::show_info(tx),
         Menu::HowToOrder => start::how_to_order(tx),
         Menu::Orders => orders::show_orders(tx, 0),
-        Menu::Admin if tx.is_admin() => start::admin(tx),
+        Menu::Admin if tx.is_admin() => admin::handlers::open_menu(tx),
         Menu::Admin => {
             tx.send(texts::UNKNOWN_INPUT);
             Ok(())
@@ -309,7 +310,16 @@ async fn on_message(
         .to_string();
     let is_command = |name: &str| command == name || command.starts_with(&format!("{name}@"));
     let is_start = is_command("/start");
-    let handler: Apply = if is_start {
+    // A seller's message goes to the admin menu first (its wizards, `/admin`); what it does
+    // not take is the shop's.
+    let for_admin = if ctx.is_admin() && !is_start {
+        admin::handlers::prepare_message(&ctx, &message).await?
+    } else {
+        None
+    };
+    let handler: Apply = if let Some(for_admin) = for_admin {
+        for_admin
+    } else if is_start {
         apply(|tx| {
             tx.clear_state()?;
             start::start(tx)
@@ -395,28 +405,40 @@ async fn on_callback(
     };
     let profile = ProfileOwned::of(&query.from);
     let query_id = query.id.0.clone();
+    let raw = query.data.as_deref().unwrap_or_default();
     let data = query.data.as_deref().map(CallbackData::parse);
-    let handler: CallbackApply = match data {
-        Some(Ok(data)) => {
-            let peeked = peek(&ctx).await?;
-            let clears = awaits_text(&peeked.conversation) && data != CallbackData::Noop;
-            // Presses that call the payment gateway do it here, before the transaction — and
-            // only when the press will be admitted.
-            let routed = if peeked.blocked || !peeked.allowed {
-                Box::new(|_: &mut Tx<'_>| Ok(Toast::none())) as _
-            } else {
-                route_callback(&ctx, data).await?
-            };
-            Box::new(move |tx: &mut Tx<'_>| {
-                if clears {
-                    tx.clear_state()?;
-                }
-                routed(tx)
-            })
+    let handler: CallbackApply = if admin::is_admin_data(raw) {
+        // Admin buttons: a seller's go to the admin menu; anyone else's (a replayed or forged
+        // press) is refused and changes nothing.
+        if ctx.is_admin() {
+            admin::handlers::prepare_callback(&ctx, raw).await?
+        } else {
+            log::info!(target: BOT, "a press of admin data from {user_id}, who is not a seller");
+            Box::new(|_: &mut Tx<'_>| Ok(Toast::alert(admin::texts::NOT_ALLOWED)))
         }
-        _ => {
-            log::info!(target: BOT, "a press from {user_id} with data the bot did not write");
-            Box::new(|_: &mut Tx<'_>| Ok(Toast::stale()))
+    } else {
+        match data {
+            Some(Ok(data)) => {
+                let peeked = peek(&ctx).await?;
+                let clears = awaits_text(&peeked.conversation) && data != CallbackData::Noop;
+                // Presses that call the payment gateway do it here, before the transaction — and
+                // only when the press will be admitted.
+                let routed = if peeked.blocked || !peeked.allowed {
+                    Box::new(|_: &mut Tx<'_>| Ok(Toast::none())) as _
+                } else {
+                    route_callback(&ctx, data).await?
+                };
+                Box::new(move |tx: &mut Tx<'_>| {
+                    if clears {
+                        tx.clear_state()?;
+                    }
+                    routed(tx)
+                })
+            }
+            _ => {
+                log::info!(target: BOT, "a press from {user_id} with data the bot did not write");
+                Box::new(|_: &mut Tx<'_>| Ok(Toast::stale()))
+            }
         }
     };
     Ok(Prepared {
@@ -434,8 +456,6 @@ async fn on_callback(
         }),
     })
 }
-
-type CallbackApply = Box<dyn FnOnce(&mut Tx<'_>) -> Result<Toast, StoreError> + Send>;
 
 fn cb(f: impl FnOnce(&mut Tx<'_>) -> Result<Toast, StoreError> + Send + 'static) -> CallbackApply {
     Box::new(f)

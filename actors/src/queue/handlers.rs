@@ -498,6 +498,7 @@ impl JobContext {
                             update_id: None,
                             expires_at: now_ms() + ttl,
                         }],
+                        true,
                     )?;
                 }
                 Ok(true)

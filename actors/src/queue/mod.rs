@@ -141,6 +141,7 @@ async fn leadership(shared: Arc<Shared>) {
         .await
         .unwrap_or(false);
         let was = shared.leader.swap(held, Ordering::SeqCst);
+        services.state.set_sender(held);
         if held != was {
             log::info!(target: QUEUE, "{} the queue leader", if held { "became" } else { "is no longer" });
             services.wake_queue();

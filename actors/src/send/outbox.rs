@@ -56,6 +56,8 @@ const FLUSH_BATCH: usize = 64;
 const FLUSH_EVERY: Duration = Duration::from_millis(20);
 /// Without a wake-up, the table is looked at this often.
 const POLL_EVERY: Duration = Duration::from_millis(500);
+/// The shortest time between two claims (a burst of commits is claimed in a few batches).
+const CLAIM_GAP: Duration = Duration::from_millis(10);
 
 /// A row in memory.
 struct Held {
@@ -128,7 +130,10 @@ pub async fn run(
         if !sending {
             break;
         }
-        if (want_claim || last_claim.elapsed() >= POLL_EVERY) && d.held_ids.len() < MAX_HELD {
+        // Claims are batched: at most one per CLAIM_GAP however often commits wake us.
+        if ((want_claim && last_claim.elapsed() >= CLAIM_GAP) || last_claim.elapsed() >= POLL_EVERY)
+            && d.held_ids.len() < MAX_HELD
+        {
             want_claim = false;
             last_claim = Instant::now();
             d.claim().await;
@@ -150,6 +155,9 @@ pub async fn run(
             .peek()
             .map(|Reverse((at, _))| Duration::from_millis((*at - now_ms()).max(0) as u64));
         let mut nap = POLL_EVERY.saturating_sub(last_claim.elapsed());
+        if want_claim {
+            nap = nap.min(CLAIM_GAP.saturating_sub(last_claim.elapsed()));
+        }
         if let Some(t) = next_timer {
             nap = nap.min(t);
         }

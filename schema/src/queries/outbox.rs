@@ -76,9 +76,13 @@ pub struct OutboxRow {
     pub created_at: i64,
 }
 
-/// Writes rows in the caller's transaction (PostgreSQL: the sending replica is notified at
-/// commit).
-pub fn insert_outbox(conn: &mut DbConnection, rows: &[NewOutbox]) -> Result<(), StoreError> {
+/// Writes rows in the caller's transaction. With `notify` (the caller is not the sending
+/// replica itself), PostgreSQL replicas are notified at commit.
+pub fn insert_outbox(
+    conn: &mut DbConnection,
+    rows: &[NewOutbox],
+    notify: bool,
+) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -99,7 +103,7 @@ pub fn insert_outbox(conn: &mut DbConnection, rows: &[NewOutbox]) -> Result<(), 
         })
         .collect();
     crate::on_backend!(conn, c => diesel::insert_into(o::table).values(&values).execute(c)?);
-    if let DbConnection::Pg(c) = conn {
+    if notify && let DbConnection::Pg(c) = conn {
         diesel::sql_query(format!("NOTIFY {NOTIFY_CHANNEL}")).execute(c)?;
     }
     Ok(())

@@ -211,32 +211,42 @@ pub fn finish_update(
     release: bool,
 ) -> Result<bool, StoreError> {
     let now = now_ms();
-    let (holder, until) = if release {
-        ("", 0)
-    } else {
-        (worker, now + lock_ms)
-    };
-    let held = diesel::update(
-        cc::table
-            .filter(cc::chat_id.eq(chat_id))
-            .filter(cc::worker.eq(worker)),
-    )
-    .set((cc::worker.eq(holder), cc::locked_until.eq(until)))
-    .execute(conn)?;
-    if held != 1 {
-        return Ok(false);
-    }
-    let marked = diesel::update(
-        iu::table
-            .filter(iu::update_id.eq(update_id))
-            .filter(iu::status.eq(UpdateStatus::Pending.as_str())),
-    )
-    .set((
+    let done = (
         iu::status.eq(UpdateStatus::Done.as_str()),
         iu::processed_at.eq(now),
         iu::last_error.eq(None::<String>),
-    ))
-    .execute(conn)?;
+    );
+    let pending = iu::table
+        .filter(iu::update_id.eq(update_id))
+        .filter(iu::status.eq(UpdateStatus::Pending.as_str()));
+    let marked = if release {
+        let held = diesel::update(
+            cc::table
+                .filter(cc::chat_id.eq(chat_id))
+                .filter(cc::worker.eq(worker)),
+        )
+        .set((cc::worker.eq(""), cc::locked_until.eq(0)))
+        .execute(conn)?;
+        if held != 1 {
+            return Ok(false);
+        }
+        diesel::update(pending).set(done).execute(conn)?
+    } else {
+        // One statement: the update's row lock is what serialises two workers racing for it
+        // (the loser re-reads `status` and changes nothing); the claim check keeps a worker
+        // whose claim ran out from applying anything at all. The dispatcher renews claims
+        // meanwhile (`renew_chat_claims`), so `lock_ms` is not needed here.
+        let _ = lock_ms;
+        let held = diesel::dsl::exists(
+            cc::table
+                .filter(cc::chat_id.eq(chat_id))
+                .filter(cc::worker.eq(worker))
+                .filter(cc::locked_until.gt(now)),
+        );
+        diesel::update(pending.filter(held))
+            .set(done)
+            .execute(conn)?
+    };
     Ok(marked == 1)
 }
 

@@ -45,6 +45,36 @@ pub fn touch_user(
     Ok(())
 }
 
+/// [`touch_user`], returning whether the user is blocked — one statement for what every
+/// update's admission needs.
+pub fn touch_user_returning_blocked(
+    conn: &mut DbConnection,
+    profile: &TelegramProfile<'_>,
+) -> Result<bool, StoreError> {
+    let now = now_ms();
+    let language = profile.language.unwrap_or("id");
+    Ok(crate::on_backend!(conn, c => diesel::insert_into(u::table)
+        .values((
+            u::id.eq(profile.id),
+            u::username.eq(profile.username),
+            u::first_name.eq(profile.first_name),
+            u::language.eq(language),
+            u::created_at.eq(now),
+            u::updated_at.eq(now),
+            u::last_seen_at.eq(now),
+        ))
+        .on_conflict(u::id)
+        .do_update()
+        .set((
+            u::username.eq(profile.username),
+            u::first_name.eq(profile.first_name),
+            u::last_seen_at.eq(now),
+            u::unreachable_at.eq(None::<i64>),
+        ))
+        .returning(u::is_blocked)
+        .get_result(c)?))
+}
+
 /// Number of registered users (shown in the welcome message).
 pub fn count_users(conn: &mut DbConnection) -> Result<i64, StoreError> {
     Ok(u::table.count().get_result(conn)?)

@@ -21,6 +21,7 @@
 pub mod broadcast;
 pub mod callback;
 pub mod confirm;
+pub mod handlers;
 pub mod input;
 pub mod keyboards;
 pub mod menu;
