@@ -845,7 +845,7 @@ fn information_cara_order_and_the_welcome_use_the_sellers_texts() {
         // The welcome now greets by the chosen name.
         shop.type_text(buyer, "/start", &["Hai Budi Keren"]).await;
 
-        // Sellers see the Admin button; the admin menu is announced as coming.
+        // Sellers see the Admin button, which opens the admin menu; customers get no menu.
         let since = Instant::now();
         say(&shop.telegram, ADMIN_ID, "/start");
         let menu = shop.expect(ADMIN_ID, since, &[texts::MENU_HINT]).await;
@@ -855,7 +855,7 @@ fn information_cara_order_and_the_welcome_use_the_sellers_texts() {
                 .to_string()
                 .contains("Admin")
         );
-        shop.type_text(ADMIN_ID, "Admin", &[texts::ADMIN_SOON])
+        shop.type_text(ADMIN_ID, "Admin", &["⚙️ Menu Admin — Toko Uji", "pengguna"])
             .await;
         shop.type_text(buyer, "Admin", &[texts::UNKNOWN_INPUT])
             .await;

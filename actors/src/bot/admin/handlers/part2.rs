@@ -39,3 +39,17 @@ pub async fn prepare_message(
     let _ = (ctx, message, wizard);
     Ok(None)
 }
+
+/// A button of one of part 2's wizards other than *Batal* / *Kembali* (which the dispatcher
+/// handles for every wizard); `wizard` is the seller's stored wizard, its token already
+/// matched against the press.
+pub async fn prepare_wizard_press(
+    ctx: &Ctx<'_>,
+    wizard: &Wizard,
+    action: crate::bot::admin::callback::WizardAction,
+) -> Result<CallbackApply, HandleError> {
+    let _ = (ctx, wizard, action);
+    Ok(Box::new(|_: &mut Tx<'_>| {
+        Ok(Toast::note(crate::bot::admin::texts::STALE))
+    }))
+}

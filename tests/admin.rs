@@ -1,0 +1,393 @@
+//! The admin menu, part 1, end to end: the real binary against the Telegram double, driven only
+//! by what sellers and customers can do (typing, tapping buttons, sending a file), on both
+//! backends. Each test is one journey (spawning the bot costs seconds):
+//! - a seller opens and stocks a store (product wizard across a restart, *Batal*, stock by
+//!   lines and by a `.txt` file, SNK set and cleared with the owners told, the customer's view);
+//! - templates and vouchers (welcome with `{nama}`, `{foo}` refused, a voucher a customer uses);
+//! - replays and concurrent edits (a customer replaying the seller's buttons, two sellers
+//!   saving the same product).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use autoorder_actors::bot::admin::callback::Section;
+use autoorder_actors::bot::admin::texts as admin;
+use autoorder_actors::bot::texts;
+use autoorder_doubles::{Call, TelegramDouble, document_update};
+use autoorder_schema::both_backends;
+use autoorder_schema::db::Backend;
+use autoorder_schema::queries::admin::{AdminAction, admin_audit_of};
+use support::{
+    ADMIN_ID, Bot, Store, bot_messages, eventually, inline_buttons, message_of, press, press_data, runtime,
+    say, text_of,
+};
+
+const WAIT: Duration = Duration::from_secs(15);
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conf/catalog.example.toml");
+/// `TELEGRAM_OWNER_IDS` of the test store.
+const OWNER_ID: i64 = 9001;
+/// A second seller (the concurrent-edit test).
+const SECOND_ADMIN: i64 = 7002;
+
+/// A running store with the example catalog.
+struct Admin {
+    telegram: TelegramDouble,
+    store: Store,
+    bot: Bot,
+}
+
+impl Admin {
+    fn open(backend: Backend) -> Admin {
+        let telegram = TelegramDouble::start();
+        let mut store = Store::new(backend, &telegram);
+        store.set("SPAM_MAX_ACTIONS", "10000");
+        store.set(
+            "TELEGRAM_ADMIN_IDS",
+            &format!("{ADMIN_ID},{SECOND_ADMIN}"),
+        );
+        let out = store.cli(&["catalog", "import", EXAMPLE]);
+        assert!(
+            out.status.success(),
+            "catalog import failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bot = store.start();
+        Admin {
+            telegram,
+            store,
+            bot,
+        }
+    }
+
+    /// SIGTERM, then a fresh process on the same store.
+    fn restart(&mut self) {
+        let status = self.bot.sigterm(Duration::from_secs(30));
+        assert!(status.success(), "exit after SIGTERM: {status:?}");
+        self.bot = self.store.start();
+    }
+
+    fn conn(&self) -> autoorder_schema::PooledConn {
+        autoorder_schema::checkout(&self.store.pool()).expect("db")
+    }
+
+    /// Waits for a message to `chat` (sent or edited in) at or after `since` containing every
+    /// needle.
+    async fn expect(&self, chat: i64, since: Instant, needles: &[&str]) -> Call {
+        let pred = |c: &Call| {
+            c.at >= since
+                && message_of(c).is_some_and(|(ch, _)| ch == chat)
+                && needles.iter().all(|n| text_of(c).contains(n))
+        };
+        let found = tokio::select! {
+            Some(c) = self.telegram.wait_for("sendMessage", pred, WAIT) => Some(c),
+            Some(c) = self.telegram.wait_for("editMessageText", pred, WAIT) => Some(c),
+            else => None,
+        };
+        found.unwrap_or_else(|| {
+            let recent: Vec<String> = self
+                .telegram
+                .calls()
+                .iter()
+                .filter(|c| message_of(c).is_some_and(|(ch, _)| ch == chat))
+                .map(text_of)
+                .collect();
+            panic!(
+                "no message to {chat} with {needles:?}; texts: {:#?}\ntoasts: {:?}",
+                &recent[recent.len().saturating_sub(5)..],
+                self.toasts()
+            )
+        })
+    }
+
+    fn toasts(&self) -> Vec<Option<String>> {
+        self.telegram
+            .calls_to("answerCallbackQuery")
+            .iter()
+            .map(|c| c.param_str("text"))
+            .collect()
+    }
+
+    /// Waits for a press's answer containing `needle`.
+    async fn expect_toast(&self, since: Instant, needle: &str) -> Call {
+        self.telegram
+            .wait_for(
+                "answerCallbackQuery",
+                |c| c.at >= since && c.param_str("text").is_some_and(|t| t.contains(needle)),
+                WAIT,
+            )
+            .await
+            .unwrap_or_else(|| panic!("no toast with {needle:?}; answers: {:?}", self.toasts()))
+    }
+
+    async fn tap(&self, chat: i64, label: &str, needles: &[&str]) -> Call {
+        let since = Instant::now();
+        press(&self.telegram, chat, label);
+        self.expect(chat, since, needles).await
+    }
+
+    async fn type_text(&self, chat: i64, text: &str, needles: &[&str]) -> Call {
+        let since = Instant::now();
+        say(&self.telegram, chat, text);
+        self.expect(chat, since, needles).await
+    }
+
+    /// Waits for the owners' message containing `needle` (through the owner bot, which shares
+    /// the shop's token in the test store).
+    async fn expect_owner(&self, since: Instant, needle: &str) -> Call {
+        self.expect(OWNER_ID, since, &["[Toko Uji]", needle]).await
+    }
+
+    /// Products (active or archived) called `name`.
+    fn products_named(&self, name: &str) -> usize {
+        use autoorder_schema::queries::admin::PageRequest;
+        use autoorder_schema::queries::admin::products::{ProductList, list_products};
+        [ProductList::Active, ProductList::Archived]
+            .into_iter()
+            .map(|which| {
+                list_products(&mut self.conn(), which, PageRequest::new(0, 100))
+                    .unwrap()
+                    .items
+                    .into_iter()
+                    .filter(|p| p.name == name)
+                    .count()
+            })
+            .sum()
+    }
+
+    /// Available stock of the product `code`.
+    fn available(&self, code: &str) -> i64 {
+        autoorder_schema::queries::shop::products::stock_table(&mut self.conn())
+            .unwrap()
+            .into_iter()
+            .find(|l| l.code == code)
+            .unwrap_or_else(|| panic!("no product {code}"))
+            .stock
+    }
+
+    fn audit_actions(&self) -> Vec<AdminAction> {
+        admin_audit_of(&mut self.conn(), None)
+            .unwrap()
+            .into_iter()
+            .filter_map(|r| r.action)
+            .collect()
+    }
+}
+
+both_backends! {
+    fn a_seller_opens_and_stocks_a_store(backend) {
+        let mut shop = Admin::open(backend);
+        let buyer = 4301;
+        let rt = runtime();
+        rt.block_on(async {
+            // The admin menu, and the product wizard's first steps.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin — Toko Uji", "pengguna"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Products), &["📦 Produk", "produk aktif"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_ADD_PRODUCT, &["Kirim KODE produk"]).await;
+            shop.type_text(ADMIN_ID, "a", &["⚠️"]).await;
+            shop.type_text(ADMIN_ID, "SPF1", &["Kode: SPF1", "Kirim NAMA produk"]).await;
+            shop.type_text(ADMIN_ID, "Spotify Family", &["Kirim HARGA"]).await;
+        });
+        // The wizard is in the database: a restart in the middle loses nothing.
+        shop.restart();
+        rt.block_on(async {
+            shop.type_text(ADMIN_ID, "25.000", &["Kirim DESKRIPSI"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_SKIP, &["Pilih KATEGORI produk"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_NEW_CATEGORY, &["NAMA kategori baru"]).await;
+            shop.type_text(ADMIN_ID, "Musik", &["Kirim SNK"]).await;
+            shop.type_text(ADMIN_ID, "Kirim email akun Anda", &["Periksa dulu", "Musik (kategori baru)", "Rp 25.000"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["✅ Produk Spotify Family (SPF1) disimpan"]).await;
+            assert_eq!(shop.products_named("Spotify Family"), 1);
+
+            // A Batal run leaves nothing: no product, no category, no wizard.
+            shop.tap(ADMIN_ID, admin::BTN_BACK, &["📦 Produk"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_ADD_PRODUCT, &["Kirim KODE produk"]).await;
+            shop.type_text(ADMIN_ID, "BATAL1", &["Kode: BATAL1"]).await;
+            shop.type_text(ADMIN_ID, "Produk Batal", &["Kirim HARGA"]).await;
+            let since = Instant::now();
+            press(&shop.telegram, ADMIN_ID, admin::BTN_CANCEL);
+            shop.expect_toast(since, admin::CANCELLED).await;
+            assert_eq!(shop.products_named("Produk Batal"), 0);
+            assert_eq!(shop.store.count("admin_wizards"), 0, "nothing left behind");
+            // The text after Batal is the shop's again, not a wizard's.
+            shop.type_text(ADMIN_ID, "Produk Batal", &[texts::UNKNOWN_INPUT]).await;
+
+            // Stock by lines, duplicates reported with their line numbers.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Stock), &["Stok"]).await;
+            shop.tap(ADMIN_ID, "Spotify Family", &["Spotify Family"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_ADD_STOCK, &["SATU ITEM PER BARIS"]).await;
+            shop.type_text(ADMIN_ID, "spf-a@x.id:1\nspf-b@x.id:2\nspf-a@x.id:1", &["Pratinjau stok Spotify Family", "Item baru: 2", "Berulang di kiriman ini (1): baris 3"]).await;
+            assert_eq!(shop.available("SPF1"), 0, "nothing stored before Simpan");
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["✅ 2 item ditambahkan ke Spotify Family", "Stok tersedia sekarang: 2"]).await;
+
+            // Stock by a .txt upload: items already in the store are reported by line.
+            shop.tap(ADMIN_ID, admin::BTN_ADD_STOCK, &["SATU ITEM PER BARIS"]).await;
+            let document = shop.telegram.add_file("stok.txt", "text/plain", "spf-c@x.id:3\nspf-b@x.id:2\nspf-d@x.id:4\n");
+            let since = Instant::now();
+            shop.telegram.push_update(document_update(None, ADMIN_ID, ADMIN_ID, document, None));
+            shop.expect(ADMIN_ID, since, &["stok.txt", "Item baru: 2", "Sudah ada di toko (1)", "baris 2 — Spotify Family"]).await;
+            assert!(!shop.telegram.calls_to("getFile").is_empty(), "fetched with getFile");
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["✅ 2 item ditambahkan", "Stok tersedia sekarang: 4"]).await;
+            assert_eq!(shop.available("SPF1"), 4);
+            // A file of another type is refused before any download.
+            shop.tap(ADMIN_ID, admin::BTN_ADD_STOCK, &["SATU ITEM PER BARIS"]).await;
+            let downloads = shop.telegram.calls_to("getFile").len();
+            let pdf = shop.telegram.add_file("stok.pdf", "application/pdf", "%PDF");
+            let since = Instant::now();
+            shop.telegram.push_update(document_update(None, ADMIN_ID, ADMIN_ID, pdf, None));
+            shop.expect(ADMIN_ID, since, &[admin::FILE_WRONG_TYPE]).await;
+            assert_eq!(shop.telegram.calls_to("getFile").len(), downloads);
+            let since = Instant::now();
+            say(&shop.telegram, ADMIN_ID, "/batal");
+            shop.expect(ADMIN_ID, since, &[admin::CANCELLED]).await;
+
+            // The customer sees the product under its category.
+            let catalog = shop.type_text(buyer, texts::MENU_PRODUCTS, &["Spotify Family"]).await;
+            let listed = text_of(&catalog);
+            let heading = listed.find("Musik").expect("the category heading");
+            assert!(heading < listed.find("Spotify Family").unwrap(), "{listed}");
+
+            // SNK set, then cleared: the owners are told both times.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Snk), &[admin::PICK_SNK]).await;
+            shop.tap(ADMIN_ID, "Spotify Family", &["Kirim email akun Anda"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_EDIT_SNK, &["Spotify Family"]).await;
+            shop.type_text(ADMIN_ID, "Kirim email dan nomor WA", &["Kirim email dan nomor WA"]).await;
+            let since = Instant::now();
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["✅ SNK Spotify Family disimpan."]).await;
+            shop.expect_owner(since, "SNK diubah").await;
+            shop.tap(ADMIN_ID, admin::BTN_BACK, &["Kirim email dan nomor WA"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_CLEAR_SNK, &["Spotify Family"]).await;
+            let since = Instant::now();
+            shop.tap(ADMIN_ID, admin::BTN_YES, &["🗑️ SNK Spotify Family dihapus."]).await;
+            shop.expect_owner(since, "SNK dihapus").await;
+        });
+
+        // Every admin write has its audit row.
+        let actions = shop.audit_actions();
+        for action in [AdminAction::CategoryCreate, AdminAction::ProductCreate, AdminAction::SnkSet, AdminAction::SnkClear] {
+            assert_eq!(actions.iter().filter(|a| **a == action).count(), 1, "{action:?} in {actions:?}");
+        }
+        assert_eq!(actions.iter().filter(|a| **a == AdminAction::StockAdd).count(), 2, "{actions:?}");
+    }
+}
+
+both_backends! {
+    fn templates_and_vouchers(backend) {
+        let shop = Admin::open(backend);
+        let buyer = 4302;
+        runtime().block_on(async {
+            // Welcome template: {foo} refused, {nama} applied on the next /start.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Respon), &[admin::RESPON]).await;
+            let welcome = admin::template_title(autoorder_schema::queries::admin::templates::TemplateKey::Welcome);
+            shop.tap(ADMIN_ID, welcome, &[welcome]).await;
+            shop.tap(ADMIN_ID, admin::BTN_EDIT_TEMPLATE, &["{nama}"]).await;
+            shop.type_text(ADMIN_ID, "Halo {foo}!", &["Placeholder tidak dikenal: {foo}"]).await;
+            shop.type_text(ADMIN_ID, "Halo {nama}, selamat berbelanja di {store_name}!", &["Halo Budi"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["disimpan"]).await;
+            shop.type_text(buyer, "/start", &["Halo Budi, selamat berbelanja di Toko Uji!"]).await;
+
+            // A voucher created through the wizard, then used by a customer.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Vouchers), &["Voucher"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_ADD_VOUCHER, &["KODE"]).await;
+            shop.type_text(ADMIN_ID, "HEMAT20", &["HEMAT20"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_PERCENT, &["%"]).await;
+            shop.type_text(ADMIN_ID, "20", &["BATAS PEMAKAIAN"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_NO_LIMIT, &["MULAI berlaku"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_FROM_NOW, &["BERAKHIR"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_NO_LIMIT, &["Periksa dulu", "Kode: HEMAT20", "Batas pemakaian: tanpa batas"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["✅ Voucher HEMAT20 dibuat"]).await;
+
+            shop.type_text(buyer, texts::MENU_PRODUCTS, &["Semua Produk"]).await;
+            shop.tap(buyer, "Netflix Premium 1 Bulan", &["📦", "Netflix Premium 1 Bulan"]).await;
+            shop.tap(buyer, &texts::btn_quantity(1), &["ada di keranjang"]).await;
+            shop.tap(buyer, texts::BTN_VIEW_CART, &["Keranjang Anda"]).await;
+            shop.tap(buyer, texts::BTN_USE_VOUCHER, &[texts::VOUCHER_PROMPT]).await;
+            shop.type_text(buyer, "HEMAT20", &["Voucher HEMAT20 dipakai: potongan Rp 6.000"]).await;
+
+            // Deactivated, it is refused.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Vouchers), &["Voucher"]).await;
+            shop.tap(ADMIN_ID, "HEMAT20", &["HEMAT20"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_DEACTIVATE, &["HEMAT20"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_YES, &["HEMAT20"]).await;
+        });
+        let actions = shop.audit_actions();
+        for action in [AdminAction::TemplateSave, AdminAction::VoucherCreate, AdminAction::VoucherDeactivate] {
+            assert_eq!(actions.iter().filter(|a| **a == action).count(), 1, "{action:?} in {actions:?}");
+        }
+    }
+}
+
+both_backends! {
+    fn replays_and_concurrent_edits(backend) {
+        let shop = Admin::open(backend);
+        let buyer = 4303;
+        runtime().block_on(async {
+            // The seller walks through a few screens; a wizard is left open.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Products), &["produk aktif"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_MANAGE_PRODUCTS, &[admin::PICK_PRODUCT]).await;
+            shop.tap(ADMIN_ID, "Netflix Premium 1 Bulan", &["Kode: NF1M"]).await;
+            shop.tap(ADMIN_ID, &admin::btn_edit_field(autoorder_actors::bot::admin::callback::ProductField::Name), &["Kirim nama baru"]).await;
+        });
+        // Every button the seller was shown, with the message it is under.
+        let mut buttons: Vec<(i64, String)> = Vec::new();
+        for (id, message) in bot_messages(&shop.telegram, ADMIN_ID) {
+            for (_, data) in inline_buttons(&message) {
+                if data.starts_with('@') {
+                    buttons.push((id, data));
+                }
+            }
+        }
+        assert!(buttons.len() >= 10, "{buttons:?}");
+        let audit_before = shop.audit_actions().len();
+        let wizards_before = shop.store.count("admin_wizards");
+        let since = Instant::now();
+        for i in 0..40 {
+            let (message, data) = &buttons[i % buttons.len()];
+            press_data(&shop.telegram, buyer, *message, data);
+        }
+        assert!(
+            eventually(WAIT, || {
+                shop.telegram
+                    .calls_to("answerCallbackQuery")
+                    .iter()
+                    .filter(|c| c.at >= since && c.param_str("text").as_deref() == Some(admin::NOT_ALLOWED))
+                    .count()
+                    == 40
+            }),
+            "every replayed press refused; answers: {:?}",
+            shop.toasts()
+        );
+        assert_eq!(shop.audit_actions().len(), audit_before, "nothing written");
+        assert_eq!(shop.store.count("admin_wizards"), wizards_before, "the seller's wizard untouched");
+        assert!(
+            !shop.telegram.calls().iter().any(|c| c.at >= since && message_of(c).is_some_and(|(ch, _)| ch == buyer)),
+            "the customer was shown nothing"
+        );
+
+        runtime().block_on(async {
+            // Two sellers edit the same product's name from the same card: the second save is
+            // refused and the owners are told.
+            shop.type_text(SECOND_ADMIN, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(SECOND_ADMIN, admin::section_label(Section::Products), &["produk aktif"]).await;
+            shop.tap(SECOND_ADMIN, admin::BTN_MANAGE_PRODUCTS, &[admin::PICK_PRODUCT]).await;
+            shop.tap(SECOND_ADMIN, "Netflix Premium 1 Bulan", &["Kode: NF1M"]).await;
+            shop.tap(SECOND_ADMIN, &admin::btn_edit_field(autoorder_actors::bot::admin::callback::ProductField::Name), &["Kirim nama baru"]).await;
+            shop.type_text(ADMIN_ID, "Netflix Satu", &["Sesudah: Netflix Satu"]).await;
+            shop.type_text(SECOND_ADMIN, "Netflix Dua", &["Sesudah: Netflix Dua"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["✅ Nama Netflix Satu disimpan."]).await;
+            let since = Instant::now();
+            shop.tap(SECOND_ADMIN, admin::BTN_SAVE, &["baru saja diubah oleh admin 7001", "TIDAK disimpan"]).await;
+            shop.expect_owner(since, "Edit bersamaan: admin 7002").await;
+        });
+        assert_eq!(shop.products_named("Netflix Satu"), 1);
+        assert_eq!(shop.products_named("Netflix Dua"), 0);
+        let edits = shop.audit_actions().into_iter().filter(|a| *a == AdminAction::ProductEdit).count();
+        assert_eq!(edits, 1, "one save, one audit row");
+    }
+}
