@@ -19,7 +19,7 @@ use autoorder_schema::both_backends;
 use autoorder_schema::db::Backend;
 use autoorder_schema::queries::admin::{AdminAction, admin_audit_of};
 use support::{
-    ADMIN_ID, Bot, Store, bot_messages, eventually, inline_buttons, message_of, press, press_data, runtime,
+    ADMIN_ID, Bot, Store, eventually, inline_buttons, message_of, press, press_data, runtime,
     say, text_of,
 };
 
@@ -334,12 +334,15 @@ both_backends! {
             shop.tap(ADMIN_ID, "Netflix Premium 1 Bulan", &["Kode: NF1M"]).await;
             shop.tap(ADMIN_ID, &admin::btn_edit_field(autoorder_actors::bot::admin::callback::ProductField::Name), &["Kirim nama baru"]).await;
         });
-        // Every button the seller was shown, with the message it is under.
+        // Every button the seller was shown (screens are edited in place: read every send and
+        // edit), with the message it was under.
         let mut buttons: Vec<(i64, String)> = Vec::new();
-        for (id, message) in bot_messages(&shop.telegram, ADMIN_ID) {
-            for (_, data) in inline_buttons(&message) {
-                if data.starts_with('@') {
-                    buttons.push((id, data));
+        for call in shop.telegram.calls() {
+            let Some((ADMIN_ID, message)) = message_of(&call) else { continue };
+            let markup = serde_json::json!({ "reply_markup": call.param_json("reply_markup") });
+            for (_, data) in inline_buttons(&markup) {
+                if data.starts_with('@') && !buttons.iter().any(|(_, d)| *d == data) {
+                    buttons.push((message, data));
                 }
             }
         }

@@ -114,6 +114,7 @@ pub async fn prepare_message(
     if is_command(&text, "/batal") {
         let token = wizard.token;
         return Ok(Some(apply(move |tx| {
+            tx.send(admin_texts::CANCELLED);
             steps::press(tx, token, WizardAction::Cancel).map(|_| ())
         })));
     }

@@ -298,7 +298,8 @@ pub(super) fn on_message(
             return match text {
                 Ok(text) => stock_input(tx, wizard.token, f, UploadSource::File { name }, text),
                 Err(failure) => {
-                    tx.send(texts::invalid_input(&failure.to_string()));
+                    // The file texts carry their own ⚠️ and what to do.
+                    tx.send(failure.to_string());
                     Ok(())
                 }
             };
