@@ -19,8 +19,8 @@ use autoorder_schema::both_backends;
 use autoorder_schema::db::Backend;
 use autoorder_schema::queries::admin::{AdminAction, admin_audit_of};
 use support::{
-    ADMIN_ID, Bot, Store, eventually, inline_buttons, message_of, press, press_data, runtime,
-    say, text_of,
+    ADMIN_ID, Bot, Store, eventually, inline_buttons, message_of, press, press_data, runtime, say,
+    text_of,
 };
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -42,10 +42,7 @@ impl Admin {
         let telegram = TelegramDouble::start();
         let mut store = Store::new(backend, &telegram);
         store.set("SPAM_MAX_ACTIONS", "10000");
-        store.set(
-            "TELEGRAM_ADMIN_IDS",
-            &format!("{ADMIN_ID},{SECOND_ADMIN}"),
-        );
+        store.set("TELEGRAM_ADMIN_IDS", &format!("{ADMIN_ID},{SECOND_ADMIN}"));
         let out = store.cli(&["catalog", "import", EXAMPLE]);
         assert!(
             out.status.success(),
@@ -185,12 +182,19 @@ both_backends! {
             shop.tap(ADMIN_ID, admin::section_label(Section::Products), &["📦 Produk", "produk aktif"]).await;
             shop.tap(ADMIN_ID, admin::BTN_ADD_PRODUCT, &["Kirim KODE produk"]).await;
             shop.type_text(ADMIN_ID, "a", &["⚠️"]).await;
+            // A file where text is expected: a hint saying what the step takes.
+            let stray = shop.telegram.add_file("x.txt", "text/plain", "x");
+            let since = Instant::now();
+            shop.telegram.push_update(document_update(None, ADMIN_ID, ADMIN_ID, stray, None));
+            shop.expect(ADMIN_ID, since, &["Langkah ini menunggu teks"]).await;
             shop.type_text(ADMIN_ID, "SPF1", &["Kode: SPF1", "Kirim NAMA produk"]).await;
             shop.type_text(ADMIN_ID, "Spotify Family", &["Kirim HARGA"]).await;
         });
         // The wizard is in the database: a restart in the middle loses nothing.
         shop.restart();
         rt.block_on(async {
+            shop.tap(ADMIN_ID, admin::BTN_BACK, &["Kirim NAMA produk"]).await;
+            shop.type_text(ADMIN_ID, "Spotify Family", &["Kirim HARGA"]).await;
             shop.type_text(ADMIN_ID, "25.000", &["Kirim DESKRIPSI"]).await;
             shop.tap(ADMIN_ID, admin::BTN_SKIP, &["Pilih KATEGORI produk"]).await;
             shop.tap(ADMIN_ID, admin::BTN_NEW_CATEGORY, &["NAMA kategori baru"]).await;
@@ -242,6 +246,18 @@ both_backends! {
             say(&shop.telegram, ADMIN_ID, "/batal");
             shop.expect(ADMIN_ID, since, &[admin::CANCELLED]).await;
 
+            // Unsold items are listed masked; one is chosen and deleted, which takes the
+            // product down to the low-stock threshold: the sellers are told.
+            let list = shop.tap(ADMIN_ID, admin::BTN_REMOVE_STOCK, &["4 item belum terjual", "Terpilih: 0"]).await;
+            let markup = list.param_json("reply_markup").unwrap().to_string();
+            assert!(markup.contains("•••") && !markup.contains("spf-a@x.id:1"), "{markup}");
+            shop.tap(ADMIN_ID, "▫️ #", &["Terpilih: 1"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_DELETE_SELECTED, &["Hapus 1 item stok Spotify Family?"]).await;
+            let since = Instant::now();
+            shop.tap(ADMIN_ID, admin::BTN_YES, &["🗑️ 1 item stok Spotify Family dihapus.", "Sisa stok: 3"]).await;
+            shop.expect(ADMIN_ID, since, &[&texts::low_stock("Spotify Family", 3)]).await;
+            assert_eq!(shop.available("SPF1"), 3);
+
             // The customer sees the product under its category.
             let catalog = shop.type_text(buyer, texts::MENU_PRODUCTS, &["Spotify Family"]).await;
             let listed = text_of(&catalog);
@@ -270,6 +286,7 @@ both_backends! {
             assert_eq!(actions.iter().filter(|a| **a == action).count(), 1, "{action:?} in {actions:?}");
         }
         assert_eq!(actions.iter().filter(|a| **a == AdminAction::StockAdd).count(), 2, "{actions:?}");
+        assert_eq!(actions.iter().filter(|a| **a == AdminAction::StockDelete).count(), 1, "{actions:?}");
     }
 }
 
@@ -278,8 +295,24 @@ both_backends! {
         let shop = Admin::open(backend);
         let buyer = 4302;
         runtime().block_on(async {
-            // Welcome template: {foo} refused, {nama} applied on the next /start.
+            // Mode Pembeli: the shop as a customer sees it; /admin is the way back.
             shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            let since = Instant::now();
+            press(&shop.telegram, ADMIN_ID, admin::buyer_mode_label(false));
+            shop.expect(ADMIN_ID, since, &[admin::BUYER_MODE_ON]).await;
+            let menu = shop.expect(ADMIN_ID, since, &[texts::MENU_HINT]).await;
+            let keyboard = menu.param_json("reply_markup").unwrap().to_string();
+            assert!(!keyboard.contains("Admin") && keyboard.contains("Semua Produk"), "{keyboard}");
+            let again = shop.type_text(ADMIN_ID, "/start", &[texts::MENU_HINT]).await;
+            assert!(!again.param_json("reply_markup").unwrap().to_string().contains("Admin"));
+            shop.type_text(ADMIN_ID, "/admin", &["Mode Pembeli sedang aktif"]).await;
+            let since = Instant::now();
+            press(&shop.telegram, ADMIN_ID, admin::buyer_mode_label(true));
+            let back = shop.expect(ADMIN_ID, since, &[admin::BUYER_MODE_OFF]).await;
+            assert!(back.param_json("reply_markup").unwrap().to_string().contains("Admin"));
+            shop.expect(ADMIN_ID, since, &["⚙️ Menu Admin", "Pilih menu"]).await;
+
+            // Welcome template: {foo} refused, {nama} applied on the next /start.
             shop.tap(ADMIN_ID, admin::section_label(Section::Respon), &[admin::RESPON]).await;
             let welcome = admin::template_title(autoorder_schema::queries::admin::templates::TemplateKey::Welcome);
             shop.tap(ADMIN_ID, welcome, &[welcome]).await;
@@ -316,6 +349,7 @@ both_backends! {
             shop.tap(ADMIN_ID, admin::BTN_YES, &["HEMAT20"]).await;
         });
         let actions = shop.audit_actions();
+        assert_eq!(actions.iter().filter(|a| **a == AdminAction::BuyerMode).count(), 2, "{actions:?}");
         for action in [AdminAction::TemplateSave, AdminAction::VoucherCreate, AdminAction::VoucherDeactivate] {
             assert_eq!(actions.iter().filter(|a| **a == action).count(), 1, "{action:?} in {actions:?}");
         }

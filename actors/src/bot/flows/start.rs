@@ -35,7 +35,10 @@ pub fn start(tx: &mut Tx<'_>) -> Result<(), StoreError> {
     };
     let text = format!("{body}\n\n{}", texts::welcome_stats(users, completed));
     tx.send_with(text, keyboards::welcome());
-    let is_admin = tx.is_admin();
+    // Mode Pembeli: a seller gets the customer's menu (no *Admin*) until `/admin`.
+    let seller = autoorder_schema::queries::admin::SellerId(tx.user_id());
+    let is_admin =
+        tx.is_admin() && !autoorder_schema::queries::admin::wizards::buyer_mode(tx.conn(), seller)?;
     tx.send_with(texts::MENU_HINT, keyboards::main_menu(is_admin));
     Ok(())
 }

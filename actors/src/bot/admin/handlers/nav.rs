@@ -92,14 +92,16 @@ pub(super) fn screen(tx: &mut Tx<'_>, data: AdminCallback) -> Result<Option<Scre
         A::BuyerMode(on) => {
             let seller = stored::seller(tx);
             set_buyer_mode(tx.conn(), seller, on)?;
-            tx.send(if on {
-                texts::BUYER_MODE_ON
-            } else {
-                texts::BUYER_MODE_OFF
-            });
             if on {
-                // The shop's own menu, as a customer sees it.
+                tx.send(texts::BUYER_MODE_ON);
+                // The shop's own welcome and menu, as a customer sees them.
                 crate::bot::flows::start::start(tx)?;
+            } else {
+                // The menu keyboard with *Admin* again.
+                tx.send_with(
+                    texts::BUYER_MODE_OFF,
+                    crate::bot::keyboards::main_menu(true),
+                );
             }
             main_menu(tx)?
         }
@@ -304,7 +306,8 @@ pub(super) fn screen(tx: &mut Tx<'_>, data: AdminCallback) -> Result<Option<Scre
                 None => return Ok(None),
             },
             VoucherAction::Add => start(tx, Flow::AddVoucher(AddVoucher::default()))?,
-            VoucherAction::Deactivate { voucher: id } | VoucherAction::Reactivate { voucher: id } => {
+            VoucherAction::Deactivate { voucher: id }
+            | VoucherAction::Reactivate { voucher: id } => {
                 let Some(v) = voucher(tx.conn(), id)? else {
                     return Ok(None);
                 };

@@ -49,7 +49,10 @@ pub(super) enum UploadFailure {
 pub(super) enum Input {
     Text(String),
     /// A photo with its caption (*Cara Order*).
-    Photo { file_id: String, caption: String },
+    Photo {
+        file_id: String,
+        caption: String,
+    },
     /// A stock file: its text once fetched, or why not.
     File {
         name: String,
@@ -58,21 +61,20 @@ pub(super) enum Input {
 }
 
 /// Whether `flow` is one of part 1's (part 2's go to `part2`).
-#[allow(unreachable_patterns)]
 pub(super) fn is_part1(flow: &Flow) -> bool {
-    match flow {
+    matches!(
+        flow,
         Flow::AddProduct(_)
-        | Flow::EditProduct(_)
-        | Flow::AddCategory(_)
-        | Flow::RenameCategory(_)
-        | Flow::AddStock(_)
-        | Flow::RemoveStock(_)
-        | Flow::EditSnk(_)
-        | Flow::AddVoucher(_)
-        | Flow::EditTemplate(_)
-        | Flow::Confirm(_) => true,
-        _ => false,
-    }
+            | Flow::EditProduct(_)
+            | Flow::AddCategory(_)
+            | Flow::RenameCategory(_)
+            | Flow::AddStock(_)
+            | Flow::RemoveStock(_)
+            | Flow::EditSnk(_)
+            | Flow::AddVoucher(_)
+            | Flow::EditTemplate(_)
+            | Flow::Confirm(_)
+    )
 }
 
 fn stale() -> Toast {
@@ -319,9 +321,9 @@ pub(super) fn on_message(
         (Flow::EditTemplate(f), Input::Text(t)) => {
             f.on_content(&t, None).map_err(|e| e.to_string())
         }
-        (Flow::EditTemplate(f), Input::Photo { file_id, caption }) => {
-            f.on_content(&caption, Some(file_id)).map_err(|e| e.to_string())
-        }
+        (Flow::EditTemplate(f), Input::Photo { file_id, caption }) => f
+            .on_content(&caption, Some(file_id))
+            .map_err(|e| e.to_string()),
         _ => {
             tx.send(texts::wrong_input(wizard.awaits()));
             return Ok(());
@@ -460,10 +462,7 @@ fn refused(tx: &mut Tx<'_>, wizard: &Wizard, refusal: AdminRefusal) -> Result<To
             );
             tell_owners(tx, "overlap", notice)?;
             stored::clear(tx)?;
-            show(
-                tx,
-                Screen::new(text, vec![back_row(wizard.flow.origin())]),
-            );
+            show(tx, Screen::new(text, vec![back_row(wizard.flow.origin())]));
         }
         AdminRefusal::NotFound => {
             stored::clear(tx)?;
@@ -487,8 +486,9 @@ fn confirm(
     let keys = tx.services.data_keys.clone();
     let flow = wizard.flow.clone();
     let done: Result<Screen, AdminRefusal> = match &flow {
-        Flow::AddProduct(f) if f.step == AddProductStep::Confirm => add_product(tx, f)?
-            .map(|id| products::product_added(id, &f.draft.name, &f.draft.code)),
+        Flow::AddProduct(f) if f.step == AddProductStep::Confirm => {
+            add_product(tx, f)?.map(|id| products::product_added(id, &f.draft.name, &f.draft.code))
+        }
         Flow::EditProduct(f) => {
             let Some(change) = f.change() else {
                 return Ok(stale());
@@ -496,8 +496,10 @@ fn confirm(
             edit_product(tx.conn(), seller, f.product, f.version, &change)?
                 .map(|e| products::product_done(f.product, texts::product_edited(&e.name, f.field)))
         }
-        Flow::AddCategory(AddCategory { name: Some(name) }) => add_category(tx.conn(), seller, name)?
-            .map(|_| products::categories_done(texts::category_added(name))),
+        Flow::AddCategory(AddCategory { name: Some(name) }) => {
+            add_category(tx.conn(), seller, name)?
+                .map(|_| products::categories_done(texts::category_added(name)))
+        }
         Flow::RenameCategory(f) => {
             let Some(name) = &f.name else {
                 return Ok(stale());
@@ -562,9 +564,8 @@ fn confirm(
             }
         }
         Flow::AddVoucher(f) if f.step == VoucherStep::Confirm => {
-            create_voucher(tx.conn(), seller, &f.to_new_voucher())?.map(|id| {
-                vouchers::done(Some(id), texts::voucher_created(&f.draft.code))
-            })
+            create_voucher(tx.conn(), seller, &f.to_new_voucher())?
+                .map(|id| vouchers::done(Some(id), texts::voucher_created(&f.draft.code)))
         }
         Flow::EditTemplate(f) => {
             let Some(draft) = &f.draft else {

@@ -10,6 +10,9 @@ use autoorder_schema::{DbConnection, StoreError, now_ms};
 use crate::bot::admin::wizard::Wizard;
 use crate::bot::context::Tx;
 
+/// A live wizard with its sealed payload (the stock lines waiting for *Simpan*), if any.
+pub(super) type Loaded = Option<(Wizard, Option<Vec<u8>>)>;
+
 /// The seller of this update.
 pub(super) fn seller(tx: &Tx<'_>) -> SellerId {
     SellerId(tx.user_id())
@@ -17,16 +20,13 @@ pub(super) fn seller(tx: &Tx<'_>) -> SellerId {
 
 /// The seller's live wizard and its sealed payload (none when absent, lapsed, or written by a
 /// build that cannot read it).
-pub(super) fn load_conn(
-    conn: &mut DbConnection,
-    seller: SellerId,
-) -> Result<Option<(Wizard, Option<Vec<u8>>)>, StoreError> {
+pub(super) fn load_conn(conn: &mut DbConnection, seller: SellerId) -> Result<Loaded, StoreError> {
     Ok(load_wizard(conn, seller, now_ms())?
         .and_then(|s| Wizard::from_json(&s.state).map(|w| (w, s.payload))))
 }
 
 /// [`load_conn`] inside the update's transaction.
-pub(super) fn load(tx: &mut Tx<'_>) -> Result<Option<(Wizard, Option<Vec<u8>>)>, StoreError> {
+pub(super) fn load(tx: &mut Tx<'_>) -> Result<Loaded, StoreError> {
     let seller = seller(tx);
     load_conn(tx.conn(), seller)
 }

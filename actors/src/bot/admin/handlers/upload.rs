@@ -23,9 +23,9 @@ pub(super) async fn fetch(ctx: &Ctx<'_>, document: &Document) -> Input {
         Some(u64::from(document.file.size)),
     ) {
         Err(problem) => Err(UploadFailure::Problem(problem)),
-        Ok(()) => download(ctx, &document.file.id.0).await.and_then(|bytes| {
-            decode_document(&bytes).map_err(UploadFailure::Problem)
-        }),
+        Ok(()) => download(ctx, &document.file.id.0)
+            .await
+            .and_then(|bytes| decode_document(&bytes).map_err(UploadFailure::Problem)),
     };
     Input::File { name, text }
 }
