@@ -244,7 +244,7 @@ both_backends! {
             assert_eq!(shop.telegram.calls_to("getFile").len(), downloads);
             let since = Instant::now();
             say(&shop.telegram, ADMIN_ID, "/batal");
-            shop.expect(ADMIN_ID, since, &[admin::CANCELLED]).await;
+            shop.expect(ADMIN_ID, since, &[admin::CANCELLED, "📥 Stok Spotify Family"]).await;
 
             // Unsold items are listed masked; one is chosen and deleted, which takes the
             // product down to the low-stock threshold: the sellers are told.

@@ -113,10 +113,7 @@ pub async fn prepare_message(
     }
     if is_command(&text, "/batal") {
         let token = wizard.token;
-        return Ok(Some(apply(move |tx| {
-            tx.send(admin_texts::CANCELLED);
-            steps::press(tx, token, WizardAction::Cancel).map(|_| ())
-        })));
+        return Ok(Some(apply(move |tx| steps::cancel_typed(tx, token))));
     }
     // Other commands are the shop's (`/start` never gets here).
     if text.starts_with('/') || !steps::is_part1(&wizard.flow) {

@@ -168,6 +168,23 @@ fn origin_screen(tx: &mut Tx<'_>, wizard: &Wizard) -> Result<Screen, StoreError>
     })
 }
 
+/// `/batal` typed during wizard `token`: ended, leaving nothing behind, and one message saying
+/// so over the screen it started from.
+pub(super) fn cancel_typed(tx: &mut Tx<'_>, token: WizardToken) -> Result<(), StoreError> {
+    match stored::load(tx)? {
+        Some((wizard, _)) if wizard.token == token => {
+            stored::clear(tx)?;
+            let screen = origin_screen(tx, &wizard)?;
+            tx.send_with(
+                format!("{}\n\n{}", texts::CANCELLED, screen.text),
+                screen.keyboard,
+            );
+        }
+        _ => tx.send(texts::STALE),
+    }
+    Ok(())
+}
+
 /// A press of a button of wizard `token`.
 pub(super) fn press(
     tx: &mut Tx<'_>,
