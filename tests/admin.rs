@@ -258,11 +258,15 @@ both_backends! {
             shop.expect(ADMIN_ID, since, &[&texts::low_stock("Spotify Family", 3)]).await;
             assert_eq!(shop.available("SPF1"), 3);
 
-            // The customer sees the product under its category.
+            // The customer sees the product under its category: the catalog offers the
+            // categories as buttons, and Musik's page lists it.
             let catalog = shop.type_text(buyer, texts::MENU_PRODUCTS, &["Spotify Family"]).await;
-            let listed = text_of(&catalog);
-            let heading = listed.find("Musik").expect("the category heading");
-            assert!(heading < listed.find("Spotify Family").unwrap(), "{listed}");
+            let keyboard = catalog.param_json("reply_markup").unwrap().to_string();
+            assert!(keyboard.contains(&texts::btn_category("Musik", 1)) && keyboard.contains(&texts::btn_category("Streaming", 2)), "{keyboard}");
+            let page = shop.tap(buyer, &texts::btn_category("Musik", 1), &["【 Musik 】", "Spotify Family"]).await;
+            let listed = text_of(&page);
+            assert!(!listed.contains("Netflix"), "only the category's products: {listed}");
+            shop.tap(buyer, texts::BTN_ALL_PRODUCTS, &["Netflix Premium 1 Bulan", "Spotify Family"]).await;
 
             // SNK set, then cleared: the owners are told both times.
             shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;

@@ -22,6 +22,9 @@ pub enum CallbackData {
     HowToOrder,
     /// A page of the catalog (0-based).
     CatalogPage { page: u32 },
+    /// A page of one category's products (the catalog's category buttons, two or more
+    /// categories).
+    CategoryPage { category_id: i64, page: u32 },
     /// A product's page.
     Product { product_id: i64 },
     /// Put `quantity` of a product in the cart (capped at stock).
@@ -93,6 +96,7 @@ impl CallbackData {
             C::Info => "info".into(),
             C::HowToOrder => "howto".into(),
             C::CatalogPage { page } => format!("cat:{page}"),
+            C::CategoryPage { category_id, page } => format!("catg:{category_id}:{page}"),
             C::Product { product_id } => format!("prod:{product_id}"),
             C::AddToCart {
                 product_id,
@@ -153,6 +157,10 @@ impl CallbackData {
             ["info"] => C::Info,
             ["howto"] => C::HowToOrder,
             ["cat", page] => C::CatalogPage {
+                page: page_no(page)?,
+            },
+            ["catg", category_id, page] => C::CategoryPage {
+                category_id: id(category_id)?,
                 page: page_no(page)?,
             },
             ["prod", product_id] => C::Product {
@@ -261,6 +269,10 @@ mod tests {
             C::HowToOrder,
             C::CatalogPage { page: 0 },
             C::CatalogPage { page: u32::MAX },
+            C::CategoryPage {
+                category_id: big,
+                page: u32::MAX,
+            },
             C::Product { product_id: big },
             C::AddToCart {
                 product_id: big,

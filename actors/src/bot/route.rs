@@ -475,6 +475,9 @@ async fn route_callback(ctx: &Ctx<'_>, data: CallbackData) -> Result<CallbackApp
         C::Info => none(info::show_info),
         C::HowToOrder => none(start::how_to_order),
         C::CatalogPage { page } => none(move |tx| catalog::show_catalog(tx, page)),
+        C::CategoryPage { category_id, page } => {
+            none(move |tx| catalog::show_category(tx, category_id, page))
+        }
         C::Product { product_id } => cb(move |tx| {
             Ok(if catalog::show_product(tx, product_id)? {
                 Toast::none()

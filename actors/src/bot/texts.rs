@@ -184,6 +184,14 @@ pub fn btn_product(number: u32, name: &str) -> String {
     format!("{number}. {name}")
 }
 
+/// A category button of the catalog, with how many of its products are for sale.
+pub fn btn_category(name: &str, products: usize) -> String {
+    format!("📂 {name} ({products})")
+}
+
+/// From a category's page back to the whole catalog.
+pub const BTN_ALL_PRODUCTS: &str = "⬅️ Semua Produk";
+
 /// Cart line buttons (by line number).
 pub fn btn_decrease(line: usize) -> String {
     format!("➖ {line}")

@@ -56,7 +56,8 @@ fn render_page(listings: &[Listing], page: u32) -> (String, Vec<(u32, &Listing)>
 }
 
 /// One catalog page (clamped to the last page). Remembers the numbers shown so a typed number
-/// opens its product.
+/// opens its product. With two or more categories, their buttons come first (each opens a page
+/// of that category's products).
 pub fn show_catalog(tx: &mut Tx<'_>, page: u32) -> Result<(), StoreError> {
     let listings = catalog(tx.conn())?;
     if listings.is_empty() {
@@ -67,21 +68,97 @@ pub fn show_catalog(tx: &mut Tx<'_>, page: u32) -> Result<(), StoreError> {
         tx.show(texts::CATALOG_EMPTY, keyboard);
         return Ok(());
     }
+    let categories = categories_for_sale(tx, &listings)?;
+    let mut top: Vec<Vec<_>> = Vec::new();
+    if categories.len() >= 2 {
+        top = categories
+            .chunks(2)
+            .map(|pair| {
+                pair.iter()
+                    .map(|(id, name, n)| {
+                        button(
+                            texts::btn_category(name, *n),
+                            CallbackData::CategoryPage {
+                                category_id: *id,
+                                page: 0,
+                            },
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+    }
+    show_page(tx, &listings, page, top, Vec::new(), |page| {
+        CallbackData::CatalogPage { page }
+    })
+}
+
+/// One page of a category's products; the whole catalog when the category is gone or has
+/// nothing for sale any more.
+pub fn show_category(tx: &mut Tx<'_>, category_id: i64, page: u32) -> Result<(), StoreError> {
+    let Some(info) = autoorder_schema::queries::admin::categories::category(
+        tx.conn(),
+        autoorder_schema::queries::admin::CategoryId(category_id),
+    )?
+    else {
+        return show_catalog(tx, 0);
+    };
+    let listings: Vec<Listing> = catalog(tx.conn())?
+        .into_iter()
+        .filter(|l| l.category.as_deref() == Some(info.name.as_str()))
+        .collect();
+    if listings.is_empty() {
+        return show_catalog(tx, 0);
+    }
+    let back = vec![vec![button(
+        texts::BTN_ALL_PRODUCTS,
+        CallbackData::CatalogPage { page: 0 },
+    )]];
+    show_page(tx, &listings, page, Vec::new(), back, move |page| {
+        CallbackData::CategoryPage { category_id, page }
+    })
+}
+
+/// The categories with products for sale, in menu order: (id, name, products).
+fn categories_for_sale(
+    tx: &mut Tx<'_>,
+    listings: &[Listing],
+) -> Result<Vec<(i64, String, usize)>, StoreError> {
+    let all = autoorder_schema::queries::admin::categories::list_categories(tx.conn())?;
+    Ok(all
+        .into_iter()
+        .filter_map(|c| {
+            let n = listings
+                .iter()
+                .filter(|l| l.category.as_deref() == Some(c.name.as_str()))
+                .count();
+            (n > 0).then_some((c.id.0, c.name, n))
+        })
+        .collect())
+}
+
+/// A page of `listings` with its product buttons, `top` rows above them, `bottom` rows above
+/// the cart button, and the pager; remembers the numbers shown.
+fn show_page(
+    tx: &mut Tx<'_>,
+    listings: &[Listing],
+    page: u32,
+    top: Vec<Vec<teloxide_core::types::InlineKeyboardButton>>,
+    bottom: Vec<Vec<teloxide_core::types::InlineKeyboardButton>>,
+    to_page: impl Fn(u32) -> CallbackData,
+) -> Result<(), StoreError> {
     let pages = page_count(listings.len(), PAGE_SIZE);
     let page = page.min(pages - 1);
-    let (text, shown) = render_page(&listings, page);
-    let mut rows: Vec<Vec<_>> = shown
-        .iter()
-        .map(|(number, l)| {
-            vec![button(
-                texts::btn_product(*number, &l.name),
-                CallbackData::Product { product_id: l.id },
-            )]
-        })
-        .collect();
-    rows.push(pager(page, pages, |page| CallbackData::CatalogPage {
-        page,
+    let (text, shown) = render_page(listings, page);
+    let mut rows = top;
+    rows.extend(shown.iter().map(|(number, l)| {
+        vec![button(
+            texts::btn_product(*number, &l.name),
+            CallbackData::Product { product_id: l.id },
+        )]
     }));
+    rows.push(pager(page, pages, to_page));
+    rows.extend(bottom);
     rows.push(vec![button(texts::BTN_VIEW_CART, CallbackData::ViewCart)]);
     let state = Conversation::CatalogList {
         first_number: shown.first().map(|(n, _)| *n).unwrap_or(1),
