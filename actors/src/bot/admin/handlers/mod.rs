@@ -146,3 +146,18 @@ pub async fn prepare_message(
         }
     })))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_matched_by_their_first_word() {
+        assert!(is_command("/admin", "/admin"));
+        assert!(is_command("/admin@TokoBot", "/admin"));
+        assert!(is_command(" /batal sekarang", "/batal"));
+        assert!(!is_command("/administrator", "/admin"));
+        assert!(!is_command("admin", "/admin"));
+        assert!(!is_command("", "/batal"));
+    }
+}

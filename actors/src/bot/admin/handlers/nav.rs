@@ -386,3 +386,24 @@ fn start(tx: &mut Tx<'_>, flow: Flow) -> Result<Screen, StoreError> {
     stored::save(tx, &wizard, None)?;
     steps::draw(tx, &wizard, None, 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn today_starts_at_local_midnight() {
+        let tz = chrono_tz::Asia::Jakarta;
+        // 2026-11-30 10:15 WIB = 03:15 UTC.
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T03:15:00Z")
+            .unwrap()
+            .timestamp_millis();
+        let midnight = chrono::DateTime::parse_from_rfc3339("2026-11-29T17:00:00Z")
+            .unwrap()
+            .timestamp_millis();
+        assert_eq!(day_start(&tz, now), midnight);
+        // Just after local midnight, still the same day.
+        assert_eq!(day_start(&tz, midnight + 1), midnight);
+        assert_eq!(day_start(&tz, midnight - 1), midnight - 86_400_000);
+    }
+}

@@ -663,3 +663,44 @@ fn confirm(
         Err(refusal) => refused(tx, &wizard, refusal),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bot::admin::wizard::{AddVoucher, RemoveStock};
+    use autoorder_schema::queries::admin::ProductId;
+
+    #[test]
+    fn every_flow_here_is_part_one() {
+        assert!(is_part1(&Flow::AddVoucher(AddVoucher::default())));
+        assert!(is_part1(&Flow::RemoveStock(RemoveStock {
+            product: ProductId(1),
+            product_name: "N".into(),
+            page: 0,
+            selected: Default::default(),
+            confirming: false,
+        })));
+    }
+
+    #[test]
+    fn overlapping_edits_name_what_was_edited() {
+        let flow = Flow::Confirm(Pending::ArchiveProduct {
+            product: ProductId(1),
+            name: "Netflix".into(),
+            version: 2,
+        });
+        assert_eq!(subject(&flow), "produk \"Netflix\"");
+    }
+
+    #[test]
+    fn file_failures_say_what_to_do() {
+        assert_eq!(
+            UploadFailure::Download.to_string(),
+            texts::FILE_DOWNLOAD_FAILED
+        );
+        assert_eq!(
+            UploadFailure::Problem(UploadProblem::WrongType).to_string(),
+            texts::FILE_WRONG_TYPE
+        );
+    }
+}
