@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use autoorder_actors::bot::admin::callback::Section;
 use autoorder_actors::bot::admin::texts as admin;
 use autoorder_actors::bot::texts;
-use autoorder_doubles::{Call, TelegramDouble, document_update};
+use autoorder_doubles::{Call, TelegramDouble, document_update, photo_update};
 use autoorder_schema::both_backends;
 use autoorder_schema::db::Backend;
 use autoorder_schema::queries::admin::{AdminAction, admin_audit_of};
@@ -326,6 +326,22 @@ both_backends! {
             shop.tap(ADMIN_ID, admin::BTN_SAVE, &["disimpan"]).await;
             shop.type_text(buyer, "/start", &["Halo Budi, selamat berbelanja di Toko Uji!"]).await;
 
+            // Cara Order: a photo with its caption, sent to customers as such.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Respon), &[admin::RESPON]).await;
+            let how = admin::template_title(autoorder_schema::queries::admin::templates::TemplateKey::HowToOrder);
+            shop.tap(ADMIN_ID, how, &[how]).await;
+            shop.tap(ADMIN_ID, admin::BTN_EDIT_TEMPLATE, &["foto dengan caption"]).await;
+            let since = Instant::now();
+            shop.telegram.push_update(photo_update(None, ADMIN_ID, ADMIN_ID, "AgACAgHowToOrder", Some("Cara order di {store_name}: pilih produk, bayar QRIS.")));
+            shop.expect(ADMIN_ID, since, &["🖼️ (dengan foto)", "Cara order di Toko Uji"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["disimpan"]).await;
+            let since = Instant::now();
+            say(&shop.telegram, buyer, texts::MENU_HOW_TO_ORDER);
+            let photo = shop.telegram.wait_for("sendPhoto", |c| c.at >= since && c.param_i64("chat_id") == Some(buyer) && c.ok() == Some(true), WAIT).await.expect("the Cara Order photo");
+            assert_eq!(photo.param_str("photo").as_deref(), Some("AgACAgHowToOrder"));
+            assert!(text_of(&photo).contains("Cara order di Toko Uji"), "{}", text_of(&photo));
+
             // A voucher created through the wizard, then used by a customer.
             shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
             shop.tap(ADMIN_ID, admin::section_label(Section::Vouchers), &["Voucher"]).await;
@@ -354,7 +370,8 @@ both_backends! {
         });
         let actions = shop.audit_actions();
         assert_eq!(actions.iter().filter(|a| **a == AdminAction::BuyerMode).count(), 2, "{actions:?}");
-        for action in [AdminAction::TemplateSave, AdminAction::VoucherCreate, AdminAction::VoucherDeactivate] {
+        assert_eq!(actions.iter().filter(|a| **a == AdminAction::TemplateSave).count(), 2, "{actions:?}");
+        for action in [AdminAction::VoucherCreate, AdminAction::VoucherDeactivate] {
             assert_eq!(actions.iter().filter(|a| **a == action).count(), 1, "{action:?} in {actions:?}");
         }
     }
@@ -426,9 +443,53 @@ both_backends! {
             shop.tap(SECOND_ADMIN, admin::BTN_SAVE, &["baru saja diubah oleh admin 7001", "TIDAK disimpan"]).await;
             shop.expect_owner(since, "Edit bersamaan: admin 7002").await;
         });
+        runtime().block_on(async {
+            // Archived: gone from the catalog; restored from the card.
+            shop.tap(ADMIN_ID, admin::BTN_BACK, &["Kode: NF1M"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_ARCHIVE, &["Arsipkan Netflix Satu?"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_YES, &["🗄️ Netflix Satu diarsipkan."]).await;
+            let catalog = shop.type_text(buyer, texts::MENU_PRODUCTS, &["Semua Produk"]).await;
+            assert!(!text_of(&catalog).contains("Netflix Satu"), "{}", text_of(&catalog));
+            shop.tap(ADMIN_ID, admin::BTN_BACK, &["DIARSIPKAN"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_RESTORE, &["Pulihkan Netflix Satu?"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_YES, &["♻️ Netflix Satu dipulihkan."]).await;
+
+            // Categories: add, move up, rename, delete when empty.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Products), &["produk aktif"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_CATEGORIES, &["🗂️ Kategori (3)"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_ADD_CATEGORY, &["Kirim nama kategori"]).await;
+            // A name already taken (compared without case) is refused at Simpan; Kembali to fix.
+            shop.type_text(ADMIN_ID, "streaming", &["Tambah kategori streaming?"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["Nama kategori ini sudah ada"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_BACK, &["Kirim nama kategori"]).await;
+            shop.type_text(ADMIN_ID, "Musik", &["Tambah kategori Musik?"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["✅ Kategori Musik ditambahkan."]).await;
+            shop.tap(ADMIN_ID, admin::BTN_BACK, &["🗂️ Kategori (4)"]).await;
+            shop.tap(ADMIN_ID, "4. Musik", &["🗂️ Musik", "Urutan: 4"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_MOVE_UP, &["🗂️ Musik", "Urutan: 3"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_RENAME, &["Ganti nama kategori Musik"]).await;
+            shop.type_text(ADMIN_ID, "Lagu", &["Sesudah: Lagu"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["✅ Nama kategori diganti menjadi Lagu."]).await;
+            shop.tap(ADMIN_ID, admin::BTN_BACK, &["🗂️ Kategori (4)"]).await;
+            shop.tap(ADMIN_ID, "3. Lagu", &["🗂️ Lagu"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_DELETE_CATEGORY, &["Hapus kategori Lagu?"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_YES, &["🗑️ Kategori Lagu dihapus."]).await;
+        });
         assert_eq!(shop.products_named("Netflix Satu"), 1);
         assert_eq!(shop.products_named("Netflix Dua"), 0);
         let edits = shop.audit_actions().into_iter().filter(|a| *a == AdminAction::ProductEdit).count();
         assert_eq!(edits, 1, "one save, one audit row");
+        let actions = shop.audit_actions();
+        for action in [
+            AdminAction::ProductArchive,
+            AdminAction::ProductRestore,
+            AdminAction::CategoryCreate,
+            AdminAction::CategoryMove,
+            AdminAction::CategoryRename,
+            AdminAction::CategoryDelete,
+        ] {
+            assert_eq!(actions.iter().filter(|a| **a == action).count(), 1, "{action:?} in {actions:?}");
+        }
     }
 }
