@@ -3,7 +3,8 @@
 
 use autoorder_schema::queries::admin::SellerId;
 use autoorder_schema::queries::admin::wizards::{
-    clear_wizard, load_wizard, open_wizard_payload, save_wizard, seal_wizard_payload,
+    clear_wizard, load_wizard, open_wizard_payload, purge_expired_wizards, save_wizard,
+    seal_wizard_payload,
 };
 use autoorder_schema::{DbConnection, StoreError, now_ms};
 
@@ -38,6 +39,9 @@ pub(super) fn save(
     payload: Option<&[u8]>,
 ) -> Result<(), StoreError> {
     let seller = seller(tx);
+    // Lapsed wizards (any seller's) go here, their sealed stock lines with them: the table
+    // holds one row per seller, so this is a small delete on every wizard start.
+    purge_expired_wizards(tx.conn(), now_ms())?;
     let sealed = payload.map(|p| seal_wizard_payload(&tx.services.data_keys, seller, p));
     save_wizard(
         tx.conn(),
