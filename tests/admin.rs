@@ -326,6 +326,17 @@ both_backends! {
             shop.tap(ADMIN_ID, admin::BTN_SAVE, &["disimpan"]).await;
             shop.type_text(buyer, "/start", &["Halo Budi, selamat berbelanja di Toko Uji!"]).await;
 
+            // The stored text previewed with sample values, then reset to the built-in one.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Respon), &[admin::RESPON]).await;
+            shop.tap(ADMIN_ID, welcome, &["Halo {nama}, selamat berbelanja di {store_name}!"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_PREVIEW, &["contoh data", "Halo Budi, selamat berbelanja di Toko Uji!"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_BACK, &[welcome]).await;
+            shop.tap(ADMIN_ID, admin::BTN_RESET, &["Kembalikan"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_YES, &["kembali memakai teks bawaan"]).await;
+            let again = shop.type_text(buyer, "/start", &["Toko Uji"]).await;
+            assert!(!text_of(&again).contains("selamat berbelanja"), "{}", text_of(&again));
+
             // Cara Order: a photo with its caption, sent to customers as such.
             shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
             shop.tap(ADMIN_ID, admin::section_label(Section::Respon), &[admin::RESPON]).await;
@@ -371,6 +382,7 @@ both_backends! {
         let actions = shop.audit_actions();
         assert_eq!(actions.iter().filter(|a| **a == AdminAction::BuyerMode).count(), 2, "{actions:?}");
         assert_eq!(actions.iter().filter(|a| **a == AdminAction::TemplateSave).count(), 2, "{actions:?}");
+        assert_eq!(actions.iter().filter(|a| **a == AdminAction::TemplateReset).count(), 1, "{actions:?}");
         for action in [AdminAction::VoucherCreate, AdminAction::VoucherDeactivate] {
             assert_eq!(actions.iter().filter(|a| **a == action).count(), 1, "{action:?} in {actions:?}");
         }
@@ -476,6 +488,22 @@ both_backends! {
             shop.tap(ADMIN_ID, admin::BTN_DELETE_CATEGORY, &["Hapus kategori Lagu?"]).await;
             shop.tap(ADMIN_ID, admin::BTN_YES, &["🗑️ Kategori Lagu dihapus."]).await;
         });
+        // The seller's own old wizard buttons and forged data: refused, nothing changes.
+        let audit_before = shop.audit_actions().len();
+        let (message, old_save) = buttons
+            .iter()
+            .find(|(_, d)| d.starts_with("@w:"))
+            .cloned()
+            .expect("a wizard button");
+        runtime().block_on(async {
+            for data in [old_save.as_str(), "@w:1:y", "@zz:1", "@p:o:999999"] {
+                let since = Instant::now();
+                press_data(&shop.telegram, ADMIN_ID, message, data);
+                let needle = if data == "@p:o:999999" { "sudah tidak ada" } else { admin::STALE };
+                shop.expect_toast(since, needle).await;
+            }
+        });
+        assert_eq!(shop.audit_actions().len(), audit_before);
         assert_eq!(shop.products_named("Netflix Satu"), 1);
         assert_eq!(shop.products_named("Netflix Dua"), 0);
         let edits = shop.audit_actions().into_iter().filter(|a| *a == AdminAction::ProductEdit).count();
