@@ -62,10 +62,11 @@ fn show(tx: &mut Tx<'_>, screen: Screen) -> Toast {
     Toast::none()
 }
 
-fn gone() -> Toast {
+/// What a press on a row that is gone (deleted meanwhile, or a forged id) answers.
+fn gone(tz: &chrono_tz::Tz) -> Toast {
     Toast::alert(texts::refusal(
         &autoorder_schema::queries::admin::AdminRefusal::NotFound,
-        &chrono_tz::Asia::Jakarta,
+        tz,
     ))
 }
 
@@ -77,7 +78,7 @@ pub(super) fn press(tx: &mut Tx<'_>, data: AdminCallback) -> Result<Toast, Store
     stored::clear(tx)?;
     match screen(tx, data)? {
         Some(screen) => Ok(show(tx, screen)),
-        None => Ok(gone()),
+        None => Ok(gone(&tx.services.settings.timezone)),
     }
 }
 
