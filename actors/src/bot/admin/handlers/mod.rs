@@ -25,7 +25,7 @@ use autoorder_schema::StoreError;
 use autoorder_schema::queries::admin::SellerId;
 use autoorder_schema::queries::admin::wizards::buyer_mode;
 
-use super::callback::{AdminCallback, WizardAction};
+use super::callback::{AdminCallback, Section, WizardAction};
 use super::texts as admin_texts;
 use super::wizard::Awaits;
 use crate::bot::context::{Apply, CallbackApply, Ctx, Toast, Tx, apply};
@@ -50,9 +50,9 @@ pub async fn prepare_callback(ctx: &Ctx<'_>, data: &str) -> Result<CallbackApply
         return Ok(stale());
     };
     Ok(match parsed {
-        AdminCallback::Section(section) if !super::menu::is_available(section) => {
-            part2::prepare_section(ctx, section).await?
-        }
+        AdminCallback::Section(
+            section @ (Section::Orders | Section::Users | Section::Broadcast | Section::Reports),
+        ) => part2::prepare_section(ctx, section).await?,
         AdminCallback::Wizard { token, action } => {
             // A part-2 wizard's own buttons go to part 2; Batal and Kembali are generic.
             let seller = SellerId(ctx.user_id());
