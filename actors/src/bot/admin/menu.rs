@@ -7,12 +7,9 @@ use super::keyboards::button;
 use super::screen::Screen;
 use super::texts;
 
-/// Whether a section works in this build (part 2's sections answer "coming" until it lands).
+/// Whether a section works in this build (Broadcast answers "coming" until its handlers land).
 pub fn is_available(section: Section) -> bool {
-    !matches!(
-        section,
-        Section::Orders | Section::Users | Section::Broadcast | Section::Reports
-    )
+    !matches!(section, Section::Broadcast)
 }
 
 /// The admin menu (`/admin`, *Admin*, 🏠).
@@ -60,6 +57,6 @@ mod tests {
                 .contains(&AdminCallback::BuyerMode(false).wire())
         );
         assert!(on.text.contains("Mode Pembeli sedang aktif"));
-        assert!(is_available(Section::Products) && !is_available(Section::Reports));
+        assert!(is_available(Section::Reports) && !is_available(Section::Broadcast));
     }
 }

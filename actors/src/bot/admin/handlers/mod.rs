@@ -42,6 +42,22 @@ pub async fn prepare_message(
     ctx: &Ctx<'_>,
     message: &Message,
 ) -> Result<Option<Apply>, HandleError> {
-    let _ = (ctx, message);
-    Ok(None)
+    // Part 2's wizards (until the dispatcher routes every wizard): the seller's active wizard,
+    // offered to part 2 first.
+    let seller = autoorder_schema::queries::admin::SellerId(ctx.user_id());
+    let wizard = ctx
+        .db(move |c| {
+            Ok(autoorder_schema::queries::admin::wizards::load_wizard(
+                c,
+                seller,
+                autoorder_schema::db::now_ms(),
+            )?
+            .as_ref()
+            .and_then(|w| super::wizard::Wizard::from_json(&w.state)))
+        })
+        .await?;
+    match wizard {
+        Some(wizard) => part2::prepare_message(ctx, message, &wizard).await,
+        None => Ok(None),
+    }
 }

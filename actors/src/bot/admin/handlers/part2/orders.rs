@@ -1,0 +1,277 @@
+//! *Order*: the list and detail, *Tandai Lunas* (a wizard: mandatory note, confirmation, then
+//! the shop's manual-payment transaction), *Batalkan* (the gateway call in the prepare step,
+//! like the customer's own cancel) and *Kirim Ulang*.
+
+use autoorder_schema::StoreError;
+use autoorder_schema::db::now_ms;
+use autoorder_schema::job_kinds::JobPayload;
+use autoorder_schema::queries::admin::orders::{OrderDetail, OrderStatus, order_detail};
+use autoorder_schema::queries::jobs::NewJob;
+use autoorder_schema::queries::shop::checkout::PaymentFor;
+use autoorder_schema::queries::shop::manual::{ManualProblem, complete_payment_manually};
+
+use super::{ORDERS, confirm_screen, end_wizard, prompt, save, show, still_current};
+use crate::bot::admin::WizardToken;
+use crate::bot::admin::orders::{
+    NoteProblem, OrderAction, OrderList, cancel_confirm, detail_screen, list_screen,
+    mark_paid_confirm, mark_paid_prompt, parse_note,
+};
+use crate::bot::admin::wizard::{Flow, Part2Flow, Wizard};
+use crate::bot::context::{Apply, CallbackApply, Ctx, Toast, Tx, apply};
+use crate::bot::pipeline::HandleError;
+use crate::payment::messages::{CancelOutcome, CancelPayment, PaymentProblem};
+
+/// Answered when an order is not (or no longer) in a state the action applies to.
+const NOT_PENDING: &str = "Pesanan ini sudah tidak menunggu pembayaran.";
+/// *Kirim Ulang* of an order with nothing to send.
+const NOTHING_TO_RESEND: &str = "Pesanan ini belum dibayar atau belum punya item.";
+/// *Kirim Ulang* queued.
+const RESENT: &str = "🔁 Item dikirim ulang ke pelanggan.";
+/// A manual payment was recorded.
+const MARKED_PAID: &str = "✅ Pesanan ditandai lunas. Item dikirim ke pelanggan, owner diberi tahu.";
+/// A pending order was cancelled.
+const CANCELLED: &str = "❌ Pesanan dibatalkan. Stok dan voucher dilepas.";
+/// The customer's notice of a seller's cancel.
+const CUSTOMER_CANCELLED: &str = "❌ Pesanan Anda dibatalkan oleh penjual. Tagihannya tidak berlaku lagi.";
+/// The gateway could not be asked (or the payment is under review).
+const CANCEL_FAILED: &str = "Tagihan tidak bisa dibatalkan sekarang. Coba lagi sebentar lagi.";
+/// *SNK* answers are read in the order detail's notices for now.
+const SNK_LATER: &str = "Jawaban SNK dikirim ke penjual saat pelanggan menjawab.";
+
+/// The prepare step of an Order button.
+pub(super) async fn prepare(
+    ctx: &Ctx<'_>,
+    action: OrderAction,
+) -> Result<CallbackApply, HandleError> {
+    Ok(match action {
+        OrderAction::List(list) => Box::new(move |tx: &mut Tx<'_>| {
+            show_list(tx, list)?;
+            Ok(Toast::none())
+        }),
+        OrderAction::Detail { order_id, back } => {
+            Box::new(move |tx: &mut Tx<'_>| show_detail(tx, order_id, back))
+        }
+        OrderAction::MarkPaid { order_id } => {
+            Box::new(move |tx: &mut Tx<'_>| start_mark_paid(tx, order_id))
+        }
+        OrderAction::Cancel { order_id } => Box::new(move |tx: &mut Tx<'_>| {
+            let Some(d) = order_detail(tx.conn(), order_id)? else {
+                return Ok(Toast::stale());
+            };
+            if d.row.status != OrderStatus::Pending {
+                return Ok(Toast::alert(NOT_PENDING));
+            }
+            show(tx, ORDERS, cancel_confirm(&d.row));
+            Ok(Toast::none())
+        }),
+        OrderAction::ConfirmCancel { order_id } => cancel(ctx, order_id).await?,
+        OrderAction::Resend { order_id } => Box::new(move |tx: &mut Tx<'_>| {
+            let Some(d) = order_detail(tx.conn(), order_id)? else {
+                return Ok(Toast::stale());
+            };
+            if !d.row.status.is_paid() || d.lines.iter().all(|l| l.assigned == 0) {
+                return Ok(Toast::alert(NOTHING_TO_RESEND));
+            }
+            let key = format!("admin-resend:{order_id}:{}", tx.update_id);
+            tx.enqueue(&NewJob::keyed(JobPayload::ResendOrder { order_id }, key))?;
+            Ok(Toast::note(RESENT))
+        }),
+        OrderAction::SnkAnswer { .. } => Box::new(|_: &mut Tx<'_>| Ok(Toast::alert(SNK_LATER))),
+    })
+}
+
+/// The order list.
+pub(super) fn show_list(tx: &mut Tx<'_>, list: OrderList) -> Result<(), StoreError> {
+    let tz = tx.services.settings.timezone;
+    let (filter, page) = list.query(now_ms(), &tz);
+    let rows = autoorder_schema::queries::admin::orders::list_orders(tx.conn(), filter, page)?;
+    show(tx, ORDERS, list_screen(&rows, list, &tz));
+    Ok(())
+}
+
+/// An order's detail (stale when the id is unknown).
+pub(super) fn show_detail(
+    tx: &mut Tx<'_>,
+    order_id: i64,
+    back: OrderList,
+) -> Result<Toast, StoreError> {
+    let Some(d) = order_detail(tx.conn(), order_id)? else {
+        return Ok(Toast::stale());
+    };
+    let tz = tx.services.settings.timezone;
+    show(tx, ORDERS, detail_screen(&d, back, &tz));
+    Ok(Toast::none())
+}
+
+fn load_unpaid(tx: &mut Tx<'_>, order_id: i64) -> Result<Option<OrderDetail>, StoreError> {
+    Ok(order_detail(tx.conn(), order_id)?.filter(|d| !d.row.status.is_paid()))
+}
+
+/// *Tandai Lunas*: starts the wizard that asks for the note.
+fn start_mark_paid(tx: &mut Tx<'_>, order_id: i64) -> Result<Toast, StoreError> {
+    let Some(d) = load_unpaid(tx, order_id)? else {
+        return Ok(Toast::alert(NOT_PENDING));
+    };
+    let wizard = Wizard::start(Flow::Part2(Part2Flow::MarkPaid {
+        order_id,
+        note: None,
+    }));
+    save(tx, &wizard)?;
+    prompt(tx, wizard.token, mark_paid_prompt(&d.row), false);
+    Ok(Toast::none())
+}
+
+/// *Kembali* to the note step.
+pub(super) fn reprompt(
+    tx: &mut Tx<'_>,
+    token: WizardToken,
+    flow: &Part2Flow,
+) -> Result<(), StoreError> {
+    if let Part2Flow::MarkPaid { order_id, .. } = flow
+        && let Some(d) = load_unpaid(tx, *order_id)?
+    {
+        prompt(tx, token, mark_paid_prompt(&d.row), false);
+    }
+    Ok(())
+}
+
+/// The note of a manual payment was typed: checked, kept, and the confirmation shown.
+pub(super) fn note_typed(token: WizardToken, flow: Part2Flow, text: String) -> Apply {
+    apply(move |tx| {
+        let Part2Flow::MarkPaid { order_id, .. } = flow else {
+            return Ok(());
+        };
+        if !still_current(tx, token)? {
+            return Ok(());
+        }
+        let note = match parse_note(&text) {
+            Ok(note) => note,
+            Err(problem) => {
+                tx.send(problem.to_string());
+                return Ok(());
+            }
+        };
+        let Some(d) = load_unpaid(tx, order_id)? else {
+            end_wizard(tx)?;
+            tx.send(NOT_PENDING);
+            return Ok(());
+        };
+        let wizard = Wizard {
+            token,
+            flow: Flow::Part2(Part2Flow::MarkPaid {
+                order_id,
+                note: Some(note.clone()),
+            }),
+        };
+        save(tx, &wizard)?;
+        confirm_screen(tx, token, mark_paid_confirm(&d.row, &note));
+        Ok(())
+    })
+}
+
+/// *Ya, lanjutkan* on the manual-payment confirmation: the shop's manual-payment transaction
+/// (the same completion as a gateway payment: items sold, delivery queued, owners told).
+pub(super) fn confirm(token: WizardToken, flow: Part2Flow) -> CallbackApply {
+    Box::new(move |tx: &mut Tx<'_>| {
+        let Part2Flow::MarkPaid { order_id, note } = flow else {
+            return Ok(Toast::stale());
+        };
+        if !still_current(tx, token)? {
+            return Ok(Toast::stale());
+        }
+        let Some(note) = note else {
+            return Ok(Toast::alert(NoteProblem::Empty.to_string()));
+        };
+        let admin = tx.user_id();
+        let threshold = tx.services.settings.shop.low_stock_threshold;
+        let done = complete_payment_manually(
+            tx.conn(),
+            PaymentFor::Order(order_id),
+            admin,
+            &note,
+            threshold,
+        )?;
+        end_wizard(tx)?;
+        match done {
+            Ok(_) => {
+                tx.jobs_enqueued();
+                show_detail(tx, order_id, OrderList::default())?;
+                tx.send(MARKED_PAID);
+                Ok(Toast::note(MARKED_PAID))
+            }
+            Err(problem) => {
+                show_detail(tx, order_id, OrderList::default())?;
+                Ok(Toast::alert(refused(&problem)))
+            }
+        }
+    })
+}
+
+/// Why a manual payment was refused, as the seller reads it.
+fn refused(problem: &ManualProblem) -> String {
+    match problem {
+        ManualProblem::NoNote => NoteProblem::Empty.to_string(),
+        ManualProblem::NoteTooLong => NoteProblem::TooLong.to_string(),
+        ManualProblem::Unknown => "Pesanan tidak ditemukan.".into(),
+        ManualProblem::AlreadyPaid => "Pesanan ini sudah lunas.".into(),
+        ManualProblem::StockGone => {
+            "Stok pesanan ini sudah habis terjual; tidak bisa ditandai lunas.".into()
+        }
+        ManualProblem::VoucherUsedUp => {
+            "Voucher pesanan ini sudah habis dipakai; tidak bisa ditandai lunas.".into()
+        }
+    }
+}
+
+/// *Ya, batalkan*: each open payment of the order is cancelled through the payment actor (the
+/// gateway is called here, before the transaction — as the customer's own cancel does), which
+/// closes the order and releases its stock and voucher.
+async fn cancel(ctx: &Ctx<'_>, order_id: i64) -> Result<CallbackApply, HandleError> {
+    let detail = ctx.db(move |c| order_detail(c, order_id)).await?;
+    let Some(d) = detail else {
+        return Ok(super::stale());
+    };
+    if d.row.status != OrderStatus::Pending {
+        return Ok(Box::new(|_: &mut Tx<'_>| Ok(Toast::alert(NOT_PENDING))));
+    }
+    let open: Vec<i64> = d
+        .payments
+        .iter()
+        .filter(|p| p.status == "pending" || p.status == "creating")
+        .map(|p| p.id)
+        .collect();
+    let Some(payment) = crate::tree::payment_actor(&ctx.services.registry) else {
+        return Ok(Box::new(|_: &mut Tx<'_>| Ok(Toast::alert(CANCEL_FAILED))));
+    };
+    let mut cancelled = false;
+    for payment_id in open {
+        let outcome = payment
+            .send(CancelPayment {
+                payment_id,
+                user_id: d.row.user_id,
+            })
+            .await
+            .map_err(|e| HandleError::Payment(e.to_string()))?;
+        match outcome {
+            Ok(CancelOutcome::Cancelled) => cancelled = true,
+            Ok(CancelOutcome::AlreadyPaid | CancelOutcome::RefundedToBalance) => {
+                return Ok(Box::new(move |tx: &mut Tx<'_>| {
+                    show_detail(tx, order_id, OrderList::default())?;
+                    Ok(Toast::alert("Pesanan ini sudah dibayar."))
+                }));
+            }
+            Err(PaymentProblem::NotOpen | PaymentProblem::NotFound) => {}
+            Err(_) => return Ok(Box::new(|_: &mut Tx<'_>| Ok(Toast::alert(CANCEL_FAILED)))),
+        }
+    }
+    let customer = d.row.user_id;
+    Ok(Box::new(move |tx: &mut Tx<'_>| {
+        if !cancelled {
+            return Ok(Toast::alert(CANCEL_FAILED));
+        }
+        let key = format!("admin-cancel:{order_id}");
+        super::tell_customer(tx, customer, CUSTOMER_CANCELLED.into(), key)?;
+        show_detail(tx, order_id, OrderList::default())?;
+        Ok(Toast::note(CANCELLED))
+    }))
+}
