@@ -14,7 +14,7 @@ use autoorder_schema::queries::broadcasts::{
     Audience, BroadcastBody, NewBroadcast, Progress, broadcast_progress, start_broadcast,
 };
 use serde_json::json;
-use support::{ADMIN_ID, Store, add_users, eventually, say};
+use support::{ADMIN_ID, Store, add_users, eventually, press, say};
 
 fn progress(store: &Store, id: i64) -> Progress {
     let pool = store.pool();
@@ -146,6 +146,11 @@ mod seller {
 
     impl Shop {
         pub fn open(backend: Backend) -> Shop {
+            Shop::open_with(backend, &[])
+        }
+
+        /// A store with extra settings.
+        pub fn open_with(backend: Backend, env: &[(&str, &str)]) -> Shop {
             let telegram = TelegramDouble::start();
             let pakasir = PakasirDouble::start();
             let mut store = Store::new(backend, &telegram);
@@ -154,6 +159,9 @@ mod seller {
             store.set("PAKASIR_WEBHOOK_SECRET", PAKASIR_SECRET);
             store.set("PAKASIR_BASE_URL", &pakasir.base_url());
             store.set("SPAM_MAX_ACTIONS", "10000");
+            for (name, value) in env {
+                store.set(name, value);
+            }
             let out = store.cli(&["catalog", "import", EXAMPLE]);
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
             let bot = store.start();
@@ -525,6 +533,87 @@ both_backends! {
             shop.expect_toast(since, "Pesanan dibatalkan").await;
             shop.expect(other, since, &["dibatalkan oleh penjual"]).await;
             assert_eq!(shop.last_order(other).status, "cancelled");
+        });
+    }
+}
+
+both_backends! {
+    fn a_broadcast_from_the_menu_reaches_everyone_once_with_live_progress_and_its_buttons(backend) {
+        use autoorder_actors::bot::admin::broadcast::{COMPOSE_PROMPT, PREVIEW_HEADER};
+        use seller::{Shop, WAIT};
+        use std::time::Instant;
+        use support::message_of;
+
+        let shop = Shop::open_with(backend, &[("TELEGRAM_SEND_RATE", "4")]);
+        add_users(&shop.store.pool(), 1..=20);
+        shop.telegram.set_blocked(7, true);
+        support::runtime().block_on(async {
+            shop.type_text(ADMIN_ID, "/start", &["Toko Uji"]).await;
+            shop.admin("@s:b", &["📢 Broadcast", "Belum ada broadcast"]).await;
+            shop.tap(ADMIN_ID, "✍️ Broadcast Baru", &[COMPOSE_PROMPT]).await;
+            shop.type_text(ADMIN_ID, "Promo akhir pekan: diskon 10%!", &["Kirim ke siapa?"]).await;
+
+            // The preview exactly as customers get it, the count, then *Kirim*.
+            let since = Instant::now();
+            press(&shop.telegram, ADMIN_ID, "📢 Semua pelanggan");
+            shop.expect(ADMIN_ID, since, &[PREVIEW_HEADER]).await;
+            shop.expect(ADMIN_ID, since, &["Promo akhir pekan: diskon 10%!"]).await;
+            shop.expect(ADMIN_ID, since, &["Kirim broadcast di atas ke 21 pelanggan"]).await;
+            let since = Instant::now();
+            press(&shop.telegram, ADMIN_ID, "✅ Kirim ke 21");
+            let progress_msg = shop.expect(ADMIN_ID, since, &["📢 Broadcast #1", "Penerima: 21"]).await;
+            let (_, progress_id) = message_of(&progress_msg).unwrap();
+
+            // The progress message is edited as recipients are done.
+            let edited = |needle: &str| {
+                let needle = needle.to_string();
+                shop.telegram.calls_to("editMessageText").into_iter().filter(move |c| {
+                    c.ok() == Some(true) && c.param_i64("message_id") == Some(progress_id) && support::text_of(c).contains(&needle)
+                }).count()
+            };
+            assert!(eventually(WAIT, || edited("✅ Terkirim:") >= 1), "the progress message is updated");
+
+            // *Jeda*: the broadcast pauses with recipients still pending.
+            let since = Instant::now();
+            shop.press_raw(ADMIN_ID, "@x:pa:1");
+            shop.expect_toast(since, "Dijeda").await;
+            let paused = progress(&shop.store, 1);
+            assert_eq!(paused.state, "paused");
+            assert!(paused.pending > 0, "{paused:?}");
+
+            // *Lanjut*: everyone reachable gets it exactly once; the final figures land.
+            let since = Instant::now();
+            shop.press_raw(ADMIN_ID, "@x:re:1");
+            shop.expect_toast(since, "Dilanjutkan").await;
+            assert!(eventually(WAIT * 3, || progress(&shop.store, 1).pending == 0), "{:?}", progress(&shop.store, 1));
+            let done = progress(&shop.store, 1);
+            assert_eq!((done.sent, done.blocked, done.failed, done.state.as_str()), (20, 1, 0, "done"));
+            let per_chat = accepted_per_chat(&shop.telegram, "sendMessage");
+            for chat in (1..=20).filter(|c| *c != 7) {
+                assert_eq!(per_chat.get(&chat), Some(&1), "chat {chat}: {per_chat:?}");
+            }
+            assert!(eventually(WAIT, || edited("✅ selesai") == 1 && edited("✅ Terkirim: 20") == 1), "the final figures are shown");
+
+            // A second broadcast, cancelled from its buttons: the rest never get it.
+            shop.admin("@s:b", &["#1"]).await;
+            shop.tap(ADMIN_ID, "✍️ Broadcast Baru", &[COMPOSE_PROMPT]).await;
+            shop.type_text(ADMIN_ID, "Pengumuman kedua", &["Kirim ke siapa?"]).await;
+            shop.tap(ADMIN_ID, "📢 Semua pelanggan", &["Kirim broadcast di atas ke"]).await;
+            shop.tap(ADMIN_ID, "✅ Kirim ke", &["📢 Broadcast #2"]).await;
+            shop.tap(ADMIN_ID, "⛔ Batalkan", &["Batalkan broadcast #2?"]).await;
+            let since = Instant::now();
+            press(&shop.telegram, ADMIN_ID, "✔️ Ya, batalkan");
+            shop.expect_toast(since, "Dibatalkan").await;
+            let cancelled = progress(&shop.store, 2);
+            assert_eq!(cancelled.state, "cancelled");
+            assert!(cancelled.cancelled > 0 && cancelled.pending == 0, "{cancelled:?}");
+            shop.settle();
+            let second: usize = shop.telegram.calls_to("sendMessage").iter()
+                .filter(|c| c.ok() == Some(true) && support::text_of(c) == "Pengumuman kedua")
+                .count();
+            // The preview to the seller, plus those sent before the cancel (the seller is a
+            // recipient too).
+            assert_eq!(second as i64, 1 + cancelled.sent, "{cancelled:?}");
         });
     }
 }

@@ -312,6 +312,7 @@ impl JobContext {
                     })
                 })
                 .await?;
+                self.broadcast_progress(broadcast_id).await;
                 return Ok(Outcome::Done);
             }
             Err(e) => self.after_send_error(job, e, user_id).await,
@@ -330,8 +331,27 @@ impl JobContext {
                 record_recipient(c, broadcast_id, user_id, status)
             })
             .await?;
+            self.broadcast_progress(broadcast_id).await;
         }
         Ok(outcome)
+    }
+
+    /// Keeps the seller's live progress message of a broadcast current (throttled; the last
+    /// figures always land). A failure only delays the next edit, so it is logged, not retried.
+    async fn broadcast_progress(&self, broadcast_id: i64) {
+        let tz = self.services.settings.timezone;
+        let expires_at = now_ms() + self.services.settings.reply_ttl.as_millis() as i64;
+        let queued = with_conn(&self.services.pool, move |c| {
+            crate::bot::admin::broadcast::queue_progress_edit(c, broadcast_id, &tz, expires_at)
+        })
+        .await;
+        match queued {
+            Ok(true) => self.services.wake_outbox(),
+            Ok(false) => {}
+            Err(e) => {
+                log::warn!(target: QUEUE, "broadcast {broadcast_id}: progress message not updated: {e}")
+            }
+        }
     }
 
     /// Sends a paid order's items to the buyer, once: a recorded delivery is never repeated.

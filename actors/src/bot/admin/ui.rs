@@ -6,6 +6,46 @@
 //! Also the compact callback encoding the sections share: colon-separated fields, numbers in
 //! decimal, every field checked on the way back so a forged or stale press decodes to `None`.
 
+use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+use super::callback::AdminCallback;
+
+/// The area codes of part 2's buttons (the admin framework's codes `@m @s @b @w @p @c @k @n @v
+/// @r @.` are taken): a button's data is the code, `:`, and the section's encoded action.
+pub mod area {
+    /// *Order*.
+    pub const ORDERS: &str = "@o";
+    /// *User*.
+    pub const USERS: &str = "@u";
+    /// *Broadcast*.
+    pub const BROADCAST: &str = "@x";
+    /// *Laporan*.
+    pub const REPORTS: &str = "@l";
+}
+
+/// The callback data of a section button under `area`.
+pub fn wire<A: AreaAction>(area: &str, press: &Press<A>) -> String {
+    match press {
+        Press::Do(action) => format!("{area}:{}", action.encode()),
+        Press::AdminMenu => AdminCallback::Menu.wire(),
+        Press::Noop => AdminCallback::Noop.wire(),
+    }
+}
+
+/// The inline keyboard of a section screen, its buttons under `area` (empty rows dropped).
+pub fn keyboard<A: AreaAction>(area: &str, rows: &[Vec<Btn<A>>]) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(
+        rows.iter()
+            .filter(|r| !r.is_empty())
+            .map(|row| {
+                row.iter()
+                    .map(|b| InlineKeyboardButton::callback(b.text.clone(), wire(area, &b.press)))
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
 /// Bytes a section's encoded action may use: Telegram allows 64 for the whole
 /// `callback_data`, and the admin framework's prefix and section tag need a few.
 pub const MAX_ACTION_BYTES: usize = 48;

@@ -20,7 +20,7 @@ mod snk;
 mod stock;
 mod vouchers;
 
-pub use part2::Part2Flow;
+pub use part2::{BroadcastDraft, DraftBody, Part2Flow};
 pub use pending::*;
 pub use products::*;
 pub use respon::*;
@@ -197,6 +197,7 @@ impl Flow {
             Flow::EditTemplate(f) => AdminCallback::Respon(ResponAction::Open { key: f.key }),
             Flow::Confirm(pending) => pending.origin(),
             Flow::Part2(Part2Flow::MarkPaid { .. }) => AdminCallback::Section(Section::Orders),
+            Flow::Part2(Part2Flow::Broadcast(_)) => AdminCallback::Section(Section::Broadcast),
             Flow::Part2(_) => AdminCallback::Section(Section::Users),
         }
     }
@@ -305,6 +306,16 @@ mod tests {
                 note: Some("transfer BCA".into()),
             }),
             Flow::Part2(Part2Flow::SearchUsers { query: None }),
+            Flow::Part2(Part2Flow::Broadcast(BroadcastDraft {
+                body: Some(DraftBody::Copy {
+                    from_chat_id: 7,
+                    message_id: 9,
+                }),
+                audience: Some(autoorder_schema::queries::broadcasts::Audience::ActiveWithin {
+                    days: 7,
+                }),
+                asking_days: true,
+            })),
             Flow::Part2(Part2Flow::BlockUser {
                 user_id: 5,
                 name: "Budi".into(),

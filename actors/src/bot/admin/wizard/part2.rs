@@ -5,7 +5,71 @@
 
 use serde::{Deserialize, Serialize};
 
+use autoorder_schema::queries::broadcasts::{Audience, BroadcastBody, PhotoSource};
+
 use super::{Awaits, Back};
+
+/// A broadcast's content as the wizard keeps it (the storage's body, in a form that can be
+/// stored between steps).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DraftBody {
+    Text { text: String },
+    Photo { file_id: String, caption: String },
+    Copy { from_chat_id: i64, message_id: i64 },
+}
+
+impl DraftBody {
+    /// The wizard's form of a composed body (a seller's photo is always a file id).
+    pub fn of(body: &BroadcastBody) -> Option<DraftBody> {
+        Some(match body {
+            BroadcastBody::Text { text } => DraftBody::Text { text: text.clone() },
+            BroadcastBody::Photo {
+                caption,
+                photo: PhotoSource::FileId(file_id),
+            } => DraftBody::Photo {
+                file_id: file_id.clone(),
+                caption: caption.clone(),
+            },
+            BroadcastBody::Photo { .. } => return None,
+            BroadcastBody::Copy {
+                from_chat_id,
+                message_id,
+            } => DraftBody::Copy {
+                from_chat_id: *from_chat_id,
+                message_id: *message_id,
+            },
+        })
+    }
+
+    /// The storage's body.
+    pub fn body(&self) -> BroadcastBody {
+        match self {
+            DraftBody::Text { text } => BroadcastBody::Text { text: text.clone() },
+            DraftBody::Photo { file_id, caption } => BroadcastBody::Photo {
+                caption: caption.clone(),
+                photo: PhotoSource::FileId(file_id.clone()),
+            },
+            DraftBody::Copy {
+                from_chat_id,
+                message_id,
+            } => BroadcastBody::Copy {
+                from_chat_id: *from_chat_id,
+                message_id: *message_id,
+            },
+        }
+    }
+}
+
+/// *Broadcast Baru* so far: the content, then the audience (a typed day count when
+/// `asking_days`), then the preview with its confirmation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BroadcastDraft {
+    pub body: Option<DraftBody>,
+    pub audience: Option<Audience>,
+    #[serde(default)]
+    pub asking_days: bool,
+}
 
 /// A part-2 flow and where it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +95,8 @@ pub enum Part2Flow {
         delta: Option<i64>,
         reason: Option<String>,
     },
+    /// *Broadcast Baru*.
+    Broadcast(BroadcastDraft),
 }
 
 impl Part2Flow {
@@ -41,6 +107,8 @@ impl Part2Flow {
             | Part2Flow::SearchUsers { query: None }
             | Part2Flow::BlockUser { .. }
             | Part2Flow::AdjustBalance { reason: None, .. } => Awaits::Text,
+            Part2Flow::Broadcast(d) if d.body.is_none() => Awaits::TextOrPhoto,
+            Part2Flow::Broadcast(d) if d.asking_days && d.audience.is_none() => Awaits::Text,
             _ => Awaits::Buttons,
         }
     }
@@ -53,6 +121,11 @@ impl Part2Flow {
             Part2Flow::BlockUser { .. } => false,
             Part2Flow::AdjustBalance { delta, reason, .. } => {
                 reason.take().is_some() || delta.take().is_some()
+            }
+            Part2Flow::Broadcast(d) => {
+                d.audience.take().is_some()
+                    || std::mem::take(&mut d.asking_days)
+                    || d.body.take().is_some()
             }
         };
         if stepped { Back::Stepped } else { Back::Leave }

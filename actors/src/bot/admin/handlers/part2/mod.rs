@@ -11,11 +11,12 @@
 //! Layout: one private submodule per section ([`orders`], [`users`], [`reports`]) with its
 //! prepare/apply steps; the shared pieces (rendering a section screen, saving the wizard) here.
 
+mod broadcast;
 mod orders;
 mod reports;
 mod users;
 
-use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup, Message};
+use teloxide_core::types::{InlineKeyboardMarkup, Message};
 
 use autoorder_schema::StoreError;
 use autoorder_schema::db::now_ms;
@@ -23,17 +24,12 @@ use autoorder_schema::queries::admin::SellerId;
 use autoorder_schema::queries::admin::wizards::{clear_wizard, load_wizard, save_wizard};
 
 use crate::bot::admin::callback::{AdminCallback, Section, WizardAction};
-use crate::bot::admin::ui::{AreaAction, Btn, Press, Screen};
+use crate::bot::admin::ui::{AreaAction, Btn, Screen};
 use crate::bot::admin::wizard::{Awaits, Back, Flow, Part2Flow, Wizard};
 use crate::bot::context::{Apply, CallbackApply, Ctx, Toast, Tx, apply};
 use crate::bot::pipeline::HandleError;
 
-/// Area code of the Order section's buttons.
-const ORDERS: &str = "@o";
-/// Area code of the User section's buttons.
-const USERS: &str = "@u";
-/// Area code of the Laporan section's buttons.
-const REPORTS: &str = "@l";
+use crate::bot::admin::ui::area::{BROADCAST, ORDERS, REPORTS, USERS};
 
 /// `Some` when `data` is one of part 2's own presses (its area codes, its sections of the
 /// main menu, or a button of a part-2 wizard).
@@ -49,6 +45,10 @@ pub async fn prepare_callback(
         },
         USERS => match AreaAction::decode(rest) {
             Some(action) => users::prepare(ctx, action).await?,
+            None => stale(),
+        },
+        BROADCAST => match AreaAction::decode(rest) {
+            Some(action) => broadcast::prepare(action),
             None => stale(),
         },
         REPORTS => match AreaAction::decode(rest) {
@@ -78,7 +78,7 @@ pub async fn prepare_callback(
 fn is_part2(section: Section) -> bool {
     matches!(
         section,
-        Section::Orders | Section::Users | Section::Reports
+        Section::Orders | Section::Users | Section::Broadcast | Section::Reports
     )
 }
 
@@ -101,6 +101,9 @@ pub async fn prepare_section(
             .await
         }
         Section::Reports => reports::prepare(ctx, r::ReportAction::Menu).await,
+        Section::Broadcast => Ok(broadcast::prepare(
+            crate::bot::admin::broadcast::BroadcastAction::Menu { page: 0 },
+        )),
         _ => Ok(Box::new(|_: &mut Tx<'_>| {
             Ok(Toast::note(crate::bot::texts::ADMIN_SOON))
         })),
@@ -118,6 +121,19 @@ pub async fn prepare_message(
     let Flow::Part2(flow) = &wizard.flow else {
         return Ok(None);
     };
+    if let Part2Flow::Broadcast(draft) = flow {
+        if wizard.awaits() == Awaits::Buttons {
+            return Ok(Some(apply(|tx| {
+                tx.send(USE_BUTTONS);
+                Ok(())
+            })));
+        }
+        return Ok(Some(broadcast::message_typed(
+            wizard.token,
+            draft.clone(),
+            message,
+        )));
+    }
     let text = message.text().map(str::to_string);
     if wizard.awaits() != Awaits::Text {
         return Ok(Some(apply(|tx| {
@@ -175,6 +191,7 @@ pub async fn prepare_wizard_press(
         }),
         WizardAction::Confirm => match flow {
             Part2Flow::MarkPaid { .. } => orders::confirm(token, flow),
+            Part2Flow::Broadcast(_) => stale(),
             _ => users::confirm(token, flow),
         },
         _ => stale(),
@@ -185,6 +202,10 @@ pub async fn prepare_wizard_press(
 fn reprompt(tx: &mut Tx<'_>, wizard: &Wizard, flow: &Part2Flow) -> Result<(), StoreError> {
     match flow {
         Part2Flow::MarkPaid { .. } => orders::reprompt(tx, wizard.token, flow),
+        Part2Flow::Broadcast(draft) => {
+            broadcast::reprompt(tx, wizard.token, draft);
+            Ok(())
+        }
         _ => users::reprompt(tx, wizard.token, flow),
     }
 }
@@ -196,6 +217,7 @@ fn leave(tx: &mut Tx<'_>, flow: &Part2Flow) -> Result<(), StoreError> {
             orders::show_detail(tx, *order_id, Default::default()).map(|_| ())
         }
         Part2Flow::SearchUsers { .. } => users::show_list(tx, false, 0),
+        Part2Flow::Broadcast(_) => broadcast::show_menu(tx, 0),
         Part2Flow::BlockUser { user_id, .. } | Part2Flow::AdjustBalance { user_id, .. } => {
             users::show_card(tx, *user_id).map(|_| ())
         }
@@ -250,27 +272,9 @@ fn stale() -> CallbackApply {
     Box::new(|_: &mut Tx<'_>| Ok(Toast::stale()))
 }
 
-/// The callback data of a section button.
-fn wire<A: AreaAction>(area: &str, press: &Press<A>) -> String {
-    match press {
-        Press::Do(action) => format!("{area}:{}", action.encode()),
-        Press::AdminMenu => AdminCallback::Menu.wire(),
-        Press::Noop => AdminCallback::Noop.wire(),
-    }
-}
-
 /// The inline keyboard of a section screen, its buttons under `area`.
 fn keyboard<A: AreaAction>(area: &str, rows: &[Vec<Btn<A>>]) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new(
-        rows.iter()
-            .filter(|r| !r.is_empty())
-            .map(|row| {
-                row.iter()
-                    .map(|b| InlineKeyboardButton::callback(b.text.clone(), wire(area, &b.press)))
-                    .collect::<Vec<_>>()
-            })
-            .collect::<Vec<_>>(),
-    )
+    crate::bot::admin::ui::keyboard(area, rows)
 }
 
 /// Shows a section screen in place of the pressed message (or as a new one).

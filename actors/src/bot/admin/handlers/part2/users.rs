@@ -301,7 +301,7 @@ pub(super) fn text_typed(token: WizardToken, flow: Part2Flow, text: String) -> A
                 );
                 Ok(())
             }
-            Part2Flow::MarkPaid { .. } => Ok(()),
+            Part2Flow::MarkPaid { .. } | Part2Flow::Broadcast(_) => Ok(()),
         }
     })
 }
