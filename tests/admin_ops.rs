@@ -163,10 +163,19 @@ mod seller {
                 store.set(name, value);
             }
             let out = store.cli(&["catalog", "import", EXAMPLE]);
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let bot = store.start();
             pakasir.set_webhook_url(format!("{}/webhooks/pakasir/{PAKASIR_SECRET}", bot.base));
-            Shop { telegram, pakasir, store, _bot: bot }
+            Shop {
+                telegram,
+                pakasir,
+                store,
+                _bot: bot,
+            }
         }
 
         pub fn conn(&self) -> autoorder_schema::PooledConn {
@@ -319,7 +328,9 @@ mod seller {
                     WAIT,
                 )
                 .await
-                .unwrap_or_else(|| panic!("no {suffix} document to {chat}; toasts {:?}", self.toasts()));
+                .unwrap_or_else(|| {
+                    panic!("no {suffix} document to {chat}; toasts {:?}", self.toasts())
+                });
             let hex = call.param_json("document").unwrap()["data_hex"]
                 .as_str()
                 .expect("the double keeps uploaded bytes")
@@ -333,11 +344,15 @@ mod seller {
 
         /// Fills the cart with `quantity` of `product` and goes to the payment choice.
         pub async fn to_checkout(&self, chat: i64, product: &str, quantity: i32) {
-            self.type_text(chat, texts::MENU_PRODUCTS, &["Semua Produk"]).await;
+            self.type_text(chat, texts::MENU_PRODUCTS, &["Semua Produk"])
+                .await;
             self.tap(chat, product, &["📦", product]).await;
-            self.tap(chat, &texts::btn_quantity(quantity), &["ada di keranjang"]).await;
-            self.tap(chat, texts::BTN_VIEW_CART, &["Keranjang Anda", product]).await;
-            self.tap(chat, texts::BTN_CHECKOUT, &["Pilih Metode Pembayaran"]).await;
+            self.tap(chat, &texts::btn_quantity(quantity), &["ada di keranjang"])
+                .await;
+            self.tap(chat, texts::BTN_VIEW_CART, &["Keranjang Anda", product])
+                .await;
+            self.tap(chat, texts::BTN_CHECKOUT, &["Pilih Metode Pembayaran"])
+                .await;
         }
 
         /// A pending QRIS order of `product` for `chat`: its id once the invoice is shown.
@@ -348,7 +363,11 @@ mod seller {
             self.telegram
                 .wait_for(
                     "sendPhoto",
-                    |c| c.at >= since && c.param_i64("chat_id") == Some(chat) && c.ok() == Some(true),
+                    |c| {
+                        c.at >= since
+                            && c.param_i64("chat_id") == Some(chat)
+                            && c.ok() == Some(true)
+                    },
                     WAIT,
                 )
                 .await
@@ -365,7 +384,10 @@ mod seller {
         pub fn balance(&self, user: i64) -> (i64, i64) {
             use autoorder_schema::queries::shop::balance::{balance_of, ledger_sum};
             let mut c = self.conn();
-            (balance_of(&mut c, user).unwrap(), ledger_sum(&mut c, user).unwrap())
+            (
+                balance_of(&mut c, user).unwrap(),
+                ledger_sum(&mut c, user).unwrap(),
+            )
         }
     }
 }

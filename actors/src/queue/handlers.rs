@@ -280,7 +280,10 @@ impl JobContext {
         // take effect at once rather than after every claimed job drained.
         let pipeline = &self.services.sends.shop;
         pipeline.acquire(Lane::Bulk, user_id).await;
-        let now = with_conn(&self.services.pool, move |c| load_broadcast(c, broadcast_id)).await?;
+        let now = with_conn(&self.services.pool, move |c| {
+            load_broadcast(c, broadcast_id)
+        })
+        .await?;
         match now.as_ref().map(|b| b.state()).transpose()? {
             None | Some(BroadcastState::Cancelled) => {
                 return Ok(Outcome::Cancel("broadcast cancelled".into()));

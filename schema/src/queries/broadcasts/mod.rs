@@ -287,7 +287,10 @@ pub fn load_broadcast(
 }
 
 /// A broadcast's audience (the progress message names it).
-pub fn broadcast_audience(conn: &mut DbConnection, id: i64) -> Result<Option<Audience>, StoreError> {
+pub fn broadcast_audience(
+    conn: &mut DbConnection,
+    id: i64,
+) -> Result<Option<Audience>, StoreError> {
     let text: Option<String> = b::table
         .find(id)
         .select(b::audience)

@@ -311,9 +311,9 @@ mod tests {
                     from_chat_id: 7,
                     message_id: 9,
                 }),
-                audience: Some(autoorder_schema::queries::broadcasts::Audience::ActiveWithin {
-                    days: 7,
-                }),
+                audience: Some(
+                    autoorder_schema::queries::broadcasts::Audience::ActiveWithin { days: 7 },
+                ),
                 asking_days: true,
             })),
             Flow::Part2(Part2Flow::BlockUser {

@@ -76,10 +76,7 @@ pub struct BroadcastDraft {
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Part2Flow {
     /// *Tandai Lunas*: the note (mandatory), then the confirmation.
-    MarkPaid {
-        order_id: i64,
-        note: Option<String>,
-    },
+    MarkPaid { order_id: i64, note: Option<String> },
     /// *Cari* in the User section: the search text, then its result pages.
     SearchUsers { query: Option<String> },
     /// *Blokir* / *Buka Blokir*: the reason; the change is written when it arrives.

@@ -8,8 +8,8 @@ use teloxide_core::types::{InlineKeyboardMarkup, Message};
 
 use autoorder_schema::StoreError;
 use autoorder_schema::db::now_ms;
-use autoorder_schema::queries::admin::{PageRequest, ProductId};
 use autoorder_schema::queries::admin::products::{ProductList, list_products, product};
+use autoorder_schema::queries::admin::{PageRequest, ProductId};
 use autoorder_schema::queries::broadcasts::{
     Audience, BroadcastState, NewBroadcast, broadcast_audience, broadcast_progress,
     change_broadcast_state, count_audience, recent_broadcasts, set_progress_message,
@@ -20,8 +20,8 @@ use super::{BROADCAST, current_wizard, end_wizard, keyboard, save};
 use crate::bot::admin::WizardToken;
 use crate::bot::admin::broadcast::{
     AudienceKind, BroadcastAction, COMPOSE_PROMPT, PREVIEW_HEADER, SellerMessage, audience_label,
-    audience_screen, cancel_confirm, compose, confirm_screen, days_screen, menu_screen,
-    parse_days, products_screen, progress_screen,
+    audience_screen, cancel_confirm, compose, confirm_screen, days_screen, menu_screen, parse_days,
+    products_screen, progress_screen,
 };
 use crate::bot::admin::keyboards::step_row;
 use crate::bot::admin::ui::{PER_PAGE, Screen};
@@ -45,7 +45,8 @@ pub(super) fn prepare(action: BroadcastAction) -> CallbackApply {
             Ok(Toast::none())
         }
         BroadcastAction::New => {
-            let wizard = Wizard::start(Flow::Part2(Part2Flow::Broadcast(BroadcastDraft::default())));
+            let wizard =
+                Wizard::start(Flow::Part2(Part2Flow::Broadcast(BroadcastDraft::default())));
             save(tx, &wizard)?;
             let row = step_row(wizard.token, false);
             tx.show(COMPOSE_PROMPT, InlineKeyboardMarkup::new(vec![row]));
@@ -127,7 +128,11 @@ fn with_draft(
     }
 }
 
-fn save_draft(tx: &mut Tx<'_>, token: WizardToken, draft: &BroadcastDraft) -> Result<(), StoreError> {
+fn save_draft(
+    tx: &mut Tx<'_>,
+    token: WizardToken,
+    draft: &BroadcastDraft,
+) -> Result<(), StoreError> {
     save(
         tx,
         &Wizard {
@@ -161,7 +166,11 @@ fn show_products(tx: &mut Tx<'_>, token: WizardToken, page: u32) -> Result<(), S
         ProductList::Active,
         PageRequest::new(page, PER_PAGE),
     )?;
-    let items: Vec<(i64, String)> = rows.items.iter().map(|p| (p.id.0, p.name.clone())).collect();
+    let items: Vec<(i64, String)> = rows
+        .items
+        .iter()
+        .map(|p| (p.id.0, p.name.clone()))
+        .collect();
     step_screen(tx, token, products_screen(&items, page, rows.total));
     Ok(())
 }
@@ -219,7 +228,11 @@ pub(super) fn message_typed(token: WizardToken, draft: BroadcastDraft, message: 
 }
 
 /// The preview exactly as customers get it, then who and how many, with *Kirim*.
-fn preview(tx: &mut Tx<'_>, token: WizardToken, draft: BroadcastDraft) -> Result<Toast, StoreError> {
+fn preview(
+    tx: &mut Tx<'_>,
+    token: WizardToken,
+    draft: BroadcastDraft,
+) -> Result<Toast, StoreError> {
     let (Some(body), Some(audience)) = (draft.body.clone(), draft.audience) else {
         return Ok(Toast::alert(NO_DRAFT));
     };

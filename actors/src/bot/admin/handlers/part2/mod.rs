@@ -263,7 +263,10 @@ fn end_wizard(tx: &mut Tx<'_>) -> Result<(), StoreError> {
 
 /// Whether the transaction still sees the wizard the press or message was prepared for (a
 /// second press of the same confirmation, or a press after *Batal*, finds it gone).
-fn still_current(tx: &mut Tx<'_>, token: crate::bot::admin::WizardToken) -> Result<bool, StoreError> {
+fn still_current(
+    tx: &mut Tx<'_>,
+    token: crate::bot::admin::WizardToken,
+) -> Result<bool, StoreError> {
     Ok(current_wizard(tx)?.is_some_and(|w| w.token == token))
 }
 
@@ -291,11 +294,8 @@ fn prompt(tx: &mut Tx<'_>, token: crate::bot::admin::WizardToken, text: String, 
 
 /// A confirmation screen of a wizard.
 fn confirm_screen(tx: &mut Tx<'_>, token: crate::bot::admin::WizardToken, text: String) {
-    let rows = crate::bot::admin::keyboards::confirm_rows(
-        token,
-        crate::bot::admin::texts::BTN_YES,
-        true,
-    );
+    let rows =
+        crate::bot::admin::keyboards::confirm_rows(token, crate::bot::admin::texts::BTN_YES, true);
     tx.send_with(text, InlineKeyboardMarkup::new(rows));
 }
 

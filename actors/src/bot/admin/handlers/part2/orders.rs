@@ -28,11 +28,13 @@ const NOTHING_TO_RESEND: &str = "Pesanan ini belum dibayar atau belum punya item
 /// *Kirim Ulang* queued.
 const RESENT: &str = "🔁 Item dikirim ulang ke pelanggan.";
 /// A manual payment was recorded.
-const MARKED_PAID: &str = "✅ Pesanan ditandai lunas. Item dikirim ke pelanggan, owner diberi tahu.";
+const MARKED_PAID: &str =
+    "✅ Pesanan ditandai lunas. Item dikirim ke pelanggan, owner diberi tahu.";
 /// A pending order was cancelled.
 const CANCELLED: &str = "❌ Pesanan dibatalkan. Stok dan voucher dilepas.";
 /// The customer's notice of a seller's cancel.
-const CUSTOMER_CANCELLED: &str = "❌ Pesanan Anda dibatalkan oleh penjual. Tagihannya tidak berlaku lagi.";
+const CUSTOMER_CANCELLED: &str =
+    "❌ Pesanan Anda dibatalkan oleh penjual. Tagihannya tidak berlaku lagi.";
 /// The gateway could not be asked (or the payment is under review).
 const CANCEL_FAILED: &str = "Tagihan tidak bisa dibatalkan sekarang. Coba lagi sebentar lagi.";
 /// *SNK* answers are read in the order detail's notices for now.

@@ -15,7 +15,9 @@ use crate::bot::admin::reports::{
 use crate::bot::admin::ui::{AreaAction, Screen};
 use crate::bot::context::{CallbackApply, Ctx, Toast, Tx};
 use crate::bot::pipeline::HandleError;
-use crate::reports::{ReportRange, chart_data, csv_file_name, orders_csv, recent_months, render_chart};
+use crate::reports::{
+    ReportRange, chart_data, csv_file_name, orders_csv, recent_months, render_chart,
+};
 
 /// A period that cannot be reported (a future month).
 const BAD_PERIOD: &str = "Periode itu belum bisa dilaporkan.";
@@ -60,7 +62,11 @@ fn alert(text: &'static str) -> CallbackApply {
 
 /// The summary of `range` and its chart (for *today*, the chart shows the last 7 days for
 /// context).
-async fn summary(ctx: &Ctx<'_>, range: ReportRange, now: i64) -> Result<CallbackApply, HandleError> {
+async fn summary(
+    ctx: &Ctx<'_>,
+    range: ReportRange,
+    now: i64,
+) -> Result<CallbackApply, HandleError> {
     let tz = ctx.services.settings.timezone;
     let (Ok(period), Ok(chart_period)) = (
         range.resolve(now, &tz),

@@ -48,10 +48,7 @@ pub(super) async fn prepare(
         }
         UserAction::SearchPage { page } => match current_wizard(tx)? {
             Some(Wizard {
-                flow:
-                    Flow::Part2(Part2Flow::SearchUsers {
-                        query: Some(query),
-                    }),
+                flow: Flow::Part2(Part2Flow::SearchUsers { query: Some(query) }),
                 ..
             }) => {
                 show_search(tx, &query, page)?;
@@ -276,9 +273,7 @@ pub(super) fn text_typed(token: WizardToken, flow: Part2Flow, text: String) -> A
                 ..
             } => {
                 let Some(reason) = checked_reason(&text) else {
-                    tx.send(format!(
-                        "Alasan wajib diisi, 1–{MAX_REASON} karakter."
-                    ));
+                    tx.send(format!("Alasan wajib diisi, 1–{MAX_REASON} karakter."));
                     return Ok(());
                 };
                 let balance = user_card(tx.conn(), user_id)?.map_or(0, |c| c.row.balance);
