@@ -433,6 +433,12 @@ both_backends! {
             shop.type_text(ADMIN_ID, "sudah klarifikasi", &["Blokir dibuka"]).await;
             shop.type_text(buyer, texts::MENU_PRODUCTS, &["halaman 1/"]).await;
 
+            // Search by id (a typed wizard step), the card from the result, the order history.
+            shop.admin("@u:q", &["Kirim ID Telegram"]).await;
+            shop.type_text(ADMIN_ID, "4301", &["Hasil pencarian \"4301\": 1 pelanggan"]).await;
+            shop.tap(ADMIN_ID, "· 4301", &["ID: 4301"]).await;
+            shop.tap(ADMIN_ID, "🧾 Riwayat Pesanan", &["Riwayat pesanan", "Belum ada pesanan"]).await;
+
             // Balance: the sign is required, the reason is required, then the confirmation.
             shop.admin(&format!("@u:u:{buyer}"), &["ID: 4301"]).await;
             shop.tap(ADMIN_ID, "💰 Ubah Saldo", &["Ubah saldo"]).await;
@@ -523,6 +529,12 @@ both_backends! {
             assert_eq!(shop.count_sent(buyer, "Pembayaran diterima!"), 1, "delivered exactly once");
             assert_eq!(shop.count_sent(OWNER_ID, "transfer BCA 21/11 a.n. Budi"), 1);
             assert_eq!(shop.last_order(buyer).payment_method, "manual");
+            // The customer answers the SNK; the seller opens it from the order detail.
+            shop.tap(buyer, autoorder_actors::bot::texts::SNK_BUTTON, &["Silakan kirim jawaban SNK"]).await;
+            shop.type_text(buyer, "Profil 1 sudah saya pakai", &[autoorder_actors::bot::texts::SNK_THANKS]).await;
+            shop.admin(&format!("@o:d:{order}:-:a:0"), &["Jawaban SNK:", "Netflix Premium 1 Bulan"]).await;
+            shop.tap(ADMIN_ID, "📝 SNK", &["Jawaban SNK Netflix Premium 1 Bulan", "Profil 1 sudah saya pakai"]).await;
+
             let reconcile = shop.store.cli(&["reconcile"]);
             assert!(reconcile.status.success(), "{}", String::from_utf8_lossy(&reconcile.stdout));
 

@@ -37,8 +37,8 @@ const CUSTOMER_CANCELLED: &str =
     "❌ Pesanan Anda dibatalkan oleh penjual. Tagihannya tidak berlaku lagi.";
 /// The gateway could not be asked (or the payment is under review).
 const CANCEL_FAILED: &str = "Tagihan tidak bisa dibatalkan sekarang. Coba lagi sebentar lagi.";
-/// *SNK* answers are read in the order detail's notices for now.
-const SNK_LATER: &str = "Jawaban SNK dikirim ke penjual saat pelanggan menjawab.";
+/// An SNK answer that cannot be read (its key is gone, or it was purged meanwhile).
+const SNK_UNREADABLE: &str = "Jawaban SNK ini tidak bisa dibuka.";
 
 /// The prepare step of an Order button.
 pub(super) async fn prepare(
@@ -78,8 +78,51 @@ pub(super) async fn prepare(
             tx.enqueue(&NewJob::keyed(JobPayload::ResendOrder { order_id }, key))?;
             Ok(Toast::note(RESENT))
         }),
-        OrderAction::SnkAnswer { .. } => Box::new(|_: &mut Tx<'_>| Ok(Toast::alert(SNK_LATER))),
+        OrderAction::SnkAnswer {
+            order_id,
+            product_id,
+        } => Box::new(move |tx: &mut Tx<'_>| show_snk_answer(tx, order_id, product_id)),
     })
+}
+
+/// One SNK answer of an order, decrypted only now that a seller asked for it.
+fn show_snk_answer(tx: &mut Tx<'_>, order_id: i64, product_id: i64) -> Result<Toast, StoreError> {
+    use crate::bot::flows::snk::SnkAnswer;
+    use crate::send::PhotoSource;
+    use autoorder_schema::queries::snk::snk_aad;
+    let Some(d) = order_detail(tx.conn(), order_id)? else {
+        return Ok(Toast::stale());
+    };
+    let Some(found) = d.snk_answers.iter().find(|a| a.product_id == product_id) else {
+        return Ok(Toast::stale());
+    };
+    let aad = snk_aad(&d.row.invoice_no, product_id);
+    let answer: Option<SnkAnswer> = tx
+        .services
+        .data_keys
+        .decrypt(&found.answer_enc, &aad)
+        .ok()
+        .and_then(|plain| serde_json::from_slice(&plain).ok());
+    let Some(answer) = answer else {
+        return Ok(Toast::alert(SNK_UNREADABLE));
+    };
+    let text = format!(
+        "📝 Jawaban SNK {} — pesanan #{} ({}):\n{}",
+        found.product_name,
+        d.row.id,
+        d.row.invoice_no,
+        answer.text.as_deref().unwrap_or("(foto)")
+    );
+    match answer.photo_file_id {
+        Some(file_id) => tx.photo(
+            PhotoSource::FileId { file_id },
+            Some(crate::bot::admin::ui::clip(&text, 1000)),
+            None,
+            None,
+        ),
+        None => tx.send(text),
+    }
+    Ok(Toast::none())
 }
 
 /// The order list.
