@@ -513,7 +513,7 @@ both_backends! {
             assert_eq!(shop.last_order(buyer).status, "pending");
 
             // With a note: confirmation, then paid through the shop's transaction.
-            shop.type_text(ADMIN_ID, "transfer BCA 21/11 a.n. Budi", &["ditandai LUNAS secara manual", "Catatan: transfer BCA 21/11 a.n. Budi"]).await;
+            shop.type_text(ADMIN_ID, "transfer BCA 21/11 a.n. Budi", &["senilai Rp 30.000 ditandai LUNAS secara manual", "Catatan: transfer BCA 21/11 a.n. Budi"]).await;
             let since = Instant::now();
             shop.press_raw(ADMIN_ID, &shop.data_of(ADMIN_ID, "Ya, lanjutkan"));
             shop.expect(ADMIN_ID, since, &["Pesanan ditandai lunas"]).await;
@@ -637,11 +637,16 @@ both_backends! {
             shop.tap(ADMIN_ID, "✍️ Broadcast Baru", &[COMPOSE_PROMPT]).await;
             shop.type_text(ADMIN_ID, "Pengumuman kedua", &["Kirim ke siapa?"]).await;
             shop.tap(ADMIN_ID, "📢 Semua pelanggan", &["Kirim broadcast di atas ke"]).await;
-            shop.tap(ADMIN_ID, "✅ Kirim ke", &["📢 Broadcast #2"]).await;
+            let since = Instant::now();
+            press(&shop.telegram, ADMIN_ID, "✅ Kirim ke");
+            let second_progress = shop.expect(ADMIN_ID, since, &["📢 Broadcast #2"]).await;
+            let (_, second_id) = message_of(&second_progress).unwrap();
             shop.tap(ADMIN_ID, "⛔ Batalkan", &["Batalkan broadcast #2?"]).await;
             let since = Instant::now();
             press(&shop.telegram, ADMIN_ID, "✔️ Ya, batalkan");
-            shop.expect_toast(since, "Dibatalkan").await;
+            shop.expect_toast(since, "Broadcast #2 dibatalkan").await;
+            // The progress message ends with the cancelled figures.
+            assert!(eventually(WAIT, || shop.telegram.message(ADMIN_ID, second_id).is_some_and(|m| m["text"].as_str().is_some_and(|t| t.contains("⛔ dibatalkan")))), "{:?}", shop.telegram.message(ADMIN_ID, second_id));
             shop.settle();
             let cancelled = progress(&shop.store, 2);
             assert_eq!(cancelled.state, "cancelled");

@@ -92,11 +92,27 @@ pub(super) fn prepare(action: BroadcastAction) -> CallbackApply {
             let Some(p) = broadcast_progress(tx.conn(), id)? else {
                 return Ok(Toast::stale());
             };
+            // A message of its own: the progress message keeps being edited meanwhile.
             let screen = cancel_confirm(id, p.pending);
-            tx.show(screen.text.clone(), keyboard(BROADCAST, &screen.rows));
+            tx.send_with(screen.text.clone(), keyboard(BROADCAST, &screen.rows));
             Ok(Toast::none())
         }
-        BroadcastAction::ConfirmCancel { id } => change(tx, id, BroadcastState::Cancelled),
+        BroadcastAction::ConfirmCancel { id } => {
+            let changed = change_broadcast_state(tx.conn(), id, BroadcastState::Cancelled)?;
+            tx.jobs_enqueued();
+            // The progress message gets its final figures; the confirmation says what happened.
+            let tz = tx.services.settings.timezone;
+            let expires_at = now_ms() + tx.services.settings.reply_ttl.as_millis() as i64;
+            crate::bot::admin::broadcast::queue_progress_edit(tx.conn(), id, &tz, expires_at)?;
+            Ok(match changed {
+                Ok(()) => {
+                    let done = format!("⛔ Broadcast #{id} dibatalkan.");
+                    tx.show(done.clone(), InlineKeyboardMarkup::default());
+                    Toast::note(done)
+                }
+                Err(_) => Toast::alert(NOT_NOW),
+            })
+        }
     })
 }
 
@@ -328,7 +344,7 @@ fn show_progress(tx: &mut Tx<'_>, id: i64) -> Result<bool, StoreError> {
     Ok(true)
 }
 
-/// *Jeda* / *Lanjut* / *Ya, batalkan*: the engine's state change, then the progress shown.
+/// *Jeda* / *Lanjut*: the engine's state change, then the progress shown.
 fn change(tx: &mut Tx<'_>, id: i64, to: BroadcastState) -> Result<Toast, StoreError> {
     let changed = change_broadcast_state(tx.conn(), id, to)?;
     tx.jobs_enqueued();
@@ -336,10 +352,10 @@ fn change(tx: &mut Tx<'_>, id: i64, to: BroadcastState) -> Result<Toast, StoreEr
         return Ok(Toast::stale());
     }
     Ok(match changed {
-        Ok(()) => Toast::note(match to {
-            BroadcastState::Paused => "⏸ Dijeda.",
-            BroadcastState::Running => "▶️ Dilanjutkan.",
-            _ => "⛔ Dibatalkan.",
+        Ok(()) => Toast::note(if to == BroadcastState::Paused {
+            "⏸ Dijeda."
+        } else {
+            "▶️ Dilanjutkan."
         }),
         Err(_) => Toast::alert(NOT_NOW),
     })

@@ -5,7 +5,7 @@
 use autoorder_schema::StoreError;
 use autoorder_schema::db::now_ms;
 use autoorder_schema::job_kinds::JobPayload;
-use autoorder_schema::queries::admin::orders::{OrderDetail, OrderStatus, order_detail};
+use autoorder_schema::queries::admin::orders::{OrderDetail, OrderRow, OrderStatus, order_detail};
 use autoorder_schema::queries::jobs::NewJob;
 use autoorder_schema::queries::shop::checkout::PaymentFor;
 use autoorder_schema::queries::shop::manual::{ManualProblem, complete_payment_manually};
@@ -152,6 +152,15 @@ fn load_unpaid(tx: &mut Tx<'_>, order_id: i64) -> Result<Option<OrderDetail>, St
     Ok(order_detail(tx.conn(), order_id)?.filter(|d| !d.row.status.is_paid()))
 }
 
+/// The order as a manual payment records it: its total without the gateway's fee (what the
+/// shop receives by transfer), so the prompt and confirmation name the amount that is booked.
+fn as_paid_manually(d: &OrderDetail) -> OrderRow {
+    OrderRow {
+        total: d.subtotal - d.discount,
+        ..d.row.clone()
+    }
+}
+
 /// *Tandai Lunas*: starts the wizard that asks for the note.
 fn start_mark_paid(tx: &mut Tx<'_>, order_id: i64) -> Result<Toast, StoreError> {
     let Some(d) = load_unpaid(tx, order_id)? else {
@@ -162,7 +171,12 @@ fn start_mark_paid(tx: &mut Tx<'_>, order_id: i64) -> Result<Toast, StoreError> 
         note: None,
     }));
     save(tx, &wizard)?;
-    prompt(tx, wizard.token, mark_paid_prompt(&d.row), false);
+    prompt(
+        tx,
+        wizard.token,
+        mark_paid_prompt(&as_paid_manually(&d)),
+        false,
+    );
     Ok(Toast::none())
 }
 
@@ -175,7 +189,7 @@ pub(super) fn reprompt(
     if let Part2Flow::MarkPaid { order_id, .. } = flow
         && let Some(d) = load_unpaid(tx, *order_id)?
     {
-        prompt(tx, token, mark_paid_prompt(&d.row), false);
+        prompt(tx, token, mark_paid_prompt(&as_paid_manually(&d)), false);
     }
     Ok(())
 }
@@ -209,7 +223,7 @@ pub(super) fn note_typed(token: WizardToken, flow: Part2Flow, text: String) -> A
             }),
         };
         save(tx, &wizard)?;
-        confirm_screen(tx, token, mark_paid_confirm(&d.row, &note));
+        confirm_screen(tx, token, mark_paid_confirm(&as_paid_manually(&d), &note));
         Ok(())
     })
 }
