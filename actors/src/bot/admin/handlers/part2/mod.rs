@@ -1,14 +1,17 @@
-//! Part 2 of the admin menu (Order, User, Laporan): the entry points the admin dispatcher
-//! ([`super`]) calls for part 2's sections, presses, wizard messages and wizard buttons.
+//! Part 2 of the admin menu (Order, User, Broadcast, Laporan): the entry points the admin
+//! dispatcher ([`super`]) calls for part 2's sections, presses, wizard messages and wizard
+//! buttons.
 //!
-//! Part 2's buttons carry their own area codes — `@o:` orders, `@u:` users, `@l:` laporan
-//! (`@x:` is kept for broadcast) — followed by the section's [`AreaAction`] encoding; a press
+//! Part 2's buttons carry their own area codes (`crate::bot::admin::ui::area`) — `@o:` orders,
+//! `@u:` users, `@x:` broadcast, `@l:` laporan — followed by the section's [`AreaAction`]
+//! encoding; a press
 //! whose data does not decode is answered as stale and changes nothing. Wizard buttons use the
 //! framework's `@w:<token>:<act>`: when the seller's active wizard is one of part 2's flows
 //! with that token, this module answers them itself (so a stale token never acts on the
 //! current wizard).
 //!
-//! Layout: one private submodule per section ([`orders`], [`users`], [`reports`]) with its
+//! Layout: one private submodule per section ([`orders`], [`users`], [`broadcast`],
+//! [`reports`]) with its
 //! prepare/apply steps; the shared pieces (rendering a section screen, saving the wizard) here.
 
 mod broadcast;
