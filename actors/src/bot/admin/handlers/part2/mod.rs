@@ -4,15 +4,14 @@
 //!
 //! Part 2's buttons carry their own area codes (`crate::bot::admin::ui::area`) — `@o:` orders,
 //! `@u:` users, `@x:` broadcast, `@l:` laporan — followed by the section's [`AreaAction`]
-//! encoding; a press
-//! whose data does not decode is answered as stale and changes nothing. Wizard buttons use the
-//! framework's `@w:<token>:<act>`: when the seller's active wizard is one of part 2's flows
-//! with that token, this module answers them itself (so a stale token never acts on the
-//! current wizard).
+//! encoding; a press whose data does not decode is answered as stale and changes nothing.
+//! Wizard buttons use the framework's `@w:<token>:<act>`: when the seller's active wizard is
+//! one of part 2's flows with that token, this module answers them itself (so a stale token
+//! never acts on the current wizard).
 //!
 //! Layout: one private submodule per section ([`orders`], [`users`], [`broadcast`],
-//! [`reports`]) with its
-//! prepare/apply steps; the shared pieces (rendering a section screen, saving the wizard) here.
+//! [`reports`]) with its prepare/apply steps; the shared pieces (rendering a section screen,
+//! saving the wizard) here.
 
 mod broadcast;
 mod orders;
