@@ -663,6 +663,29 @@ both_backends! {
                 "{} sends, {:?}", second(), progress(&shop.store, 2)
             );
             assert!(progress(&shop.store, 2).sent < 20, "the cancel stopped the sending");
+
+            // A photo with its caption, to the customers active in a typed number of days.
+            shop.admin("@x:n", &[COMPOSE_PROMPT]).await;
+            let mut update = autoorder_doubles::message_update(None, ADMIN_ID, ADMIN_ID, "x");
+            let message = update["message"].as_object_mut().unwrap();
+            message.remove("text");
+            message.insert("photo".into(), json!([{"file_id": "AgAC-promo3", "file_unique_id": "p3", "width": 800, "height": 600}]));
+            message.insert("caption".into(), json!("Promo ketiga"));
+            let since = Instant::now();
+            shop.telegram.push_update(update);
+            shop.expect(ADMIN_ID, since, &["Kirim ke siapa?"]).await;
+            shop.tap(ADMIN_ID, "🕒 Aktif N hari terakhir…", &["aktif berapa hari terakhir"]).await;
+            let since = Instant::now();
+            say(&shop.telegram, ADMIN_ID, "7");
+            let preview = shop.expect(ADMIN_ID, since, &["Promo ketiga"]).await;
+            assert_eq!(preview.method, "sendPhoto");
+            shop.expect(ADMIN_ID, since, &["Kirim broadcast di atas ke 20 pelanggan (pelanggan aktif 7 hari terakhir)?"]).await;
+            shop.tap(ADMIN_ID, "✅ Kirim ke 20", &["📢 Broadcast #3"]).await;
+            assert!(eventually(WAIT * 3, || progress(&shop.store, 3).pending == 0), "{:?}", progress(&shop.store, 3));
+            let photos = accepted_per_chat(&shop.telegram, "sendPhoto");
+            for chat in (1..=20).filter(|c| *c != 7) {
+                assert_eq!(photos.get(&chat), Some(&1), "chat {chat}: {photos:?}");
+            }
         });
     }
 }
