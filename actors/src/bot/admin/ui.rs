@@ -248,6 +248,55 @@ mod tests {
     }
 
     #[test]
+    fn keyboards_put_actions_under_their_area_and_keep_the_framework_buttons() {
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        struct Page(u32);
+        impl AreaAction for Page {
+            fn encode(&self) -> String {
+                format!("p:{}", self.0)
+            }
+            fn decode(text: &str) -> Option<Page> {
+                text.strip_prefix("p:")?.parse().ok().map(Page)
+            }
+        }
+        let rows = vec![
+            vec![Btn::act("dua", Page(2)), Btn::label("1/3")],
+            vec![],
+            vec![Btn::admin_menu()],
+        ];
+        let kb = keyboard(area::ORDERS, &rows);
+        let data: Vec<Vec<String>> = kb
+            .inline_keyboard
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|b| match &b.kind {
+                        teloxide_core::types::InlineKeyboardButtonKind::CallbackData(d) => {
+                            d.clone()
+                        }
+                        _ => String::new(),
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            data,
+            vec![vec!["@o:p:2", "@."], vec!["@m"]],
+            "empty rows dropped"
+        );
+        let codes = [area::ORDERS, area::USERS, area::BROADCAST, area::REPORTS];
+        for code in codes {
+            assert!(
+                ![
+                    "@m", "@s", "@b", "@w", "@p", "@c", "@k", "@n", "@v", "@r", "@."
+                ]
+                .contains(&code),
+                "{code} collides with part 1"
+            );
+        }
+    }
+
+    #[test]
     fn clip_marks_the_cut() {
         assert_eq!(clip("  pendek ", 10), "pendek");
         assert_eq!(clip("abcdefghijk", 5), "abcd…");
