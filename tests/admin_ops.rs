@@ -529,6 +529,9 @@ both_backends! {
             assert_eq!(shop.count_sent(buyer, "Pembayaran diterima!"), 1, "delivered exactly once");
             assert_eq!(shop.count_sent(OWNER_ID, "transfer BCA 21/11 a.n. Budi"), 1);
             assert_eq!(shop.last_order(buyer).payment_method, "manual");
+            let superseded: Vec<_> = shop.pakasir.transactions().into_iter().filter(|t| t.order_id.starts_with(&invoice)).collect();
+            assert_eq!(superseded.len(), 1, "{superseded:?}");
+            assert_eq!(superseded[0].status, autoorder_doubles::pakasir::TxState::Cancelled, "the superseded QR can no longer be paid");
             // The customer answers the SNK; the seller opens it from the order detail.
             shop.tap(buyer, autoorder_actors::bot::texts::SNK_BUTTON, &["Silakan kirim jawaban SNK"]).await;
             shop.type_text(buyer, "Profil 1 sudah saya pakai", &[autoorder_actors::bot::texts::SNK_THANKS]).await;

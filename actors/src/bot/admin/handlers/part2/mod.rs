@@ -162,7 +162,6 @@ pub async fn prepare_wizard_press(
     wizard: Wizard,
     action: WizardAction,
 ) -> Result<CallbackApply, HandleError> {
-    let _ = ctx;
     let Flow::Part2(flow) = wizard.flow.clone() else {
         return Ok(stale());
     };
@@ -192,7 +191,7 @@ pub async fn prepare_wizard_press(
             Ok(Toast::none())
         }),
         WizardAction::Confirm => match flow {
-            Part2Flow::MarkPaid { .. } => orders::confirm(token, flow),
+            Part2Flow::MarkPaid { .. } => orders::confirm(ctx, token, flow).await?,
             Part2Flow::Broadcast(_) => stale(),
             _ => users::confirm(token, flow),
         },

@@ -19,7 +19,7 @@ use crate::bot::admin::orders::{
 use crate::bot::admin::wizard::{Flow, Part2Flow, Wizard};
 use crate::bot::context::{Apply, CallbackApply, Ctx, Toast, Tx, apply};
 use crate::bot::pipeline::HandleError;
-use crate::payment::messages::{CancelOutcome, CancelPayment, PaymentProblem};
+use crate::payment::messages::{CancelAtGateway, CancelOutcome, CancelPayment, PaymentProblem};
 
 /// Answered when an order is not (or no longer) in a state the action applies to.
 const NOT_PENDING: &str = "Pesanan ini sudah tidak menunggu pembayaran.";
@@ -228,10 +228,40 @@ pub(super) fn note_typed(token: WizardToken, flow: Part2Flow, text: String) -> A
     })
 }
 
-/// *Ya, lanjutkan* on the manual-payment confirmation: the shop's manual-payment transaction
-/// (the same completion as a gateway payment: items sold, delivery queued, owners told).
-pub(super) fn confirm(token: WizardToken, flow: Part2Flow) -> CallbackApply {
-    Box::new(move |tx: &mut Tx<'_>| {
+/// *Ya, lanjutkan* on the manual-payment confirmation. Prepare: the order's open QRIS
+/// transactions are cancelled at the gateway (so the customer cannot pay a QR that no longer
+/// counts; one paid meanwhile makes the manual payment refuse as already paid). Apply: the
+/// shop's manual-payment transaction (the same completion as a gateway payment: items sold,
+/// delivery queued, the open payment rows closed, owners told).
+pub(super) async fn confirm(
+    ctx: &Ctx<'_>,
+    token: WizardToken,
+    flow: Part2Flow,
+) -> Result<CallbackApply, HandleError> {
+    if let Part2Flow::MarkPaid {
+        order_id,
+        note: Some(_),
+    } = &flow
+    {
+        let order_id = *order_id;
+        let detail = ctx.db(move |c| order_detail(c, order_id)).await?;
+        let open: Vec<i64> = detail
+            .into_iter()
+            .filter(|d| d.row.status == OrderStatus::Pending)
+            .flat_map(|d| d.payments)
+            .filter(|p| p.status == "pending")
+            .map(|p| p.id)
+            .collect();
+        if !open.is_empty()
+            && let Some(payment) = crate::tree::payment_actor(&ctx.services.registry)
+        {
+            payment
+                .send(CancelAtGateway { payment_ids: open })
+                .await
+                .map_err(|e| HandleError::Payment(e.to_string()))?;
+        }
+    }
+    Ok(Box::new(move |tx: &mut Tx<'_>| {
         let Part2Flow::MarkPaid { order_id, note } = flow else {
             return Ok(Toast::stale());
         };
@@ -263,7 +293,7 @@ pub(super) fn confirm(token: WizardToken, flow: Part2Flow) -> CallbackApply {
                 Ok(Toast::alert(refused(&problem)))
             }
         }
-    })
+    }))
 }
 
 /// Why a manual payment was refused, as the seller reads it.
