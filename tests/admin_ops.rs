@@ -677,6 +677,9 @@ both_backends! {
             let since = Instant::now();
             shop.telegram.push_update(update);
             shop.expect(ADMIN_ID, since, &["Kirim ke siapa?"]).await;
+            // Buyers of a product nobody bought: no recipients, back to the choice.
+            shop.tap(ADMIN_ID, "🛍️ Pembeli produk…", &["Pembeli produk mana?"]).await;
+            shop.tap(ADMIN_ID, "Canva Pro 1 Bulan", &["Tidak ada penerima: pembeli Canva Pro 1 Bulan", "Kirim ke siapa?"]).await;
             shop.tap(ADMIN_ID, "🕒 Aktif N hari terakhir…", &["aktif berapa hari terakhir"]).await;
             let since = Instant::now();
             say(&shop.telegram, ADMIN_ID, "7");

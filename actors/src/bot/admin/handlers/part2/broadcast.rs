@@ -255,6 +255,22 @@ fn preview(
     if let Err(problem) = audience.check(tx.conn())? {
         return Ok(Toast::alert(problem.to_string()));
     }
+    let label = label_of(tx, &audience)?;
+    let recipients = count_audience(tx.conn(), audience, now_ms())?;
+    if recipients == 0 {
+        // Nobody to send to: back to the audience choice, the content kept.
+        let draft = BroadcastDraft {
+            audience: None,
+            asking_days: false,
+            ..draft
+        };
+        save_draft(tx, token, &draft)?;
+        let nobody = confirm_screen(&label, 0);
+        let picker = audience_screen();
+        let markup = keyboard(BROADCAST, &picker.rows).append_row(step_row(token, true));
+        tx.send_with(format!("{}\n\n{}", nobody.text, picker.text), markup);
+        return Ok(Toast::none());
+    }
     save_draft(tx, token, &draft)?;
     tx.send(PREVIEW_HEADER);
     match &body {
@@ -269,8 +285,6 @@ fn preview(
         ),
         DraftBody::Copy { .. } => tx.send(COPY_PREVIEW),
     }
-    let label = label_of(tx, &audience)?;
-    let recipients = count_audience(tx.conn(), audience, now_ms())?;
     let screen = confirm_screen(&label, recipients);
     let markup = keyboard(BROADCAST, &screen.rows).append_row(step_row(token, true));
     tx.send_with(screen.text, markup);
