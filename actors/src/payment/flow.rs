@@ -121,7 +121,7 @@ async fn review(services: &Services, payment: &PaymentRow, reason: String) {
 }
 
 /// Best-effort cancel at the gateway (a repeated cancel is harmless; the poller re-checks).
-async fn cancel_at_gateway(gateway: &Gateway, payment: &PaymentRow) {
+pub(crate) async fn cancel_at_gateway(gateway: &Gateway, payment: &PaymentRow) {
     match gateway
         .client
         .cancel(&payment.gateway_order_id, payment.amount)

@@ -104,6 +104,17 @@ pub struct CancelPayment {
     pub user_id: i64,
 }
 
+/// A seller is about to mark the order these payments belong to paid by hand: their gateway
+/// transactions are cancelled first (nothing is changed in the database — the manual payment
+/// closes the rows in its own transaction), so the customer cannot pay a QR that no longer
+/// counts. Best effort: what the gateway refuses or cannot be asked is logged, and a payment
+/// made anyway is refunded to the balance by the usual re-check.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct CancelAtGateway {
+    pub payment_ids: Vec<i64>,
+}
+
 /// The bot sent the invoice: remember where, to clean it up when the payment ends.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]

@@ -25,7 +25,8 @@ use actix::prelude::*;
 
 use autoorder_schema::queries::leases::try_acquire_lease;
 use autoorder_schema::queries::shop::payments::{
-    CloseReason, close_payment, open_payments, recently_closed_payments, set_invoice_message,
+    CloseReason, close_payment, load_payment, open_payments, recently_closed_payments,
+    set_invoice_message,
 };
 use autoorder_schema::queries::shop::status::PaymentStatus;
 
@@ -35,8 +36,8 @@ use crate::services::Services;
 use crate::supervisor::{Shutdown, in_context};
 use flow::{Confirmation, Gateway};
 use messages::{
-    CancelOutcome, CancelPayment, CheckPayment, GatewayCallback, Invoice, InvoiceShown,
-    PaymentProblem, PaymentState, StartQris,
+    CancelAtGateway, CancelOutcome, CancelPayment, CheckPayment, GatewayCallback, Invoice,
+    InvoiceShown, PaymentProblem, PaymentState, StartQris,
 };
 
 /// Registry name.
@@ -264,6 +265,31 @@ impl Handler<CancelPayment> for PaymentActor {
         in_context(
             async move { flow::cancel(&services, &gateway?, msg.payment_id, msg.user_id).await },
         )
+    }
+}
+
+impl Handler<CancelAtGateway> for PaymentActor {
+    type Result = ResponseActFuture<Self, ()>;
+
+    fn handle(&mut self, msg: CancelAtGateway, _: &mut Self::Context) -> Self::Result {
+        let services = self.services.clone();
+        let gateway = self.gateway.clone();
+        in_context(async move {
+            let Some(gateway) = gateway else {
+                return;
+            };
+            for payment_id in msg.payment_ids {
+                match with_conn(&services.pool, move |c| load_payment(c, payment_id)).await {
+                    Ok(Some(payment)) if payment.status.is_open() => {
+                        flow::cancel_at_gateway(&gateway, &payment).await;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        log::warn!(target: PAYMENT, "payment {payment_id} before a manual payment: {e}")
+                    }
+                }
+            }
+        })
     }
 }
 

@@ -183,22 +183,6 @@ impl JobContext {
         result
     }
 
-    /// [`sender::copy`] through the limiter, counted like a send.
-    /// Copies a message (a broadcast of "any message") through the send pipeline.
-    async fn copy_counted(
-        &self,
-        lane: Lane,
-        chat_id: i64,
-        from_chat_id: i64,
-        message_id: i64,
-    ) -> Result<sender::Sent, SendError> {
-        let pipeline = &self.services.sends.shop;
-        pipeline.acquire(lane, chat_id).await;
-        let result = sender::copy(pipeline.bot(), chat_id, from_chat_id, message_id).await;
-        pipeline.observe(lane.label(), &result);
-        result
-    }
-
     async fn after_send_error(&self, job: &ClaimedJob, e: SendError, chat_id: i64) -> Outcome {
         match e {
             SendError::RetryAfter(wait) => {
@@ -291,13 +275,35 @@ impl JobContext {
             via_owner_bot: false,
             html: false,
         };
+        // The limiter may hold this send a while (a large broadcast at the token's rate): a
+        // broadcast paused or cancelled meanwhile sends nothing more, so *Jeda* / *Batalkan*
+        // take effect at once rather than after every claimed job drained.
+        let pipeline = &self.services.sends.shop;
+        pipeline.acquire(Lane::Bulk, user_id).await;
+        let now = with_conn(&self.services.pool, move |c| {
+            load_broadcast(c, broadcast_id)
+        })
+        .await?;
+        match now.as_ref().map(|b| b.state()).transpose()? {
+            None | Some(BroadcastState::Cancelled) => {
+                return Ok(Outcome::Cancel("broadcast cancelled".into()));
+            }
+            Some(BroadcastState::Paused) => {
+                return Ok(Outcome::Retry {
+                    delay: Duration::from_secs(3600),
+                    consume_attempt: false,
+                    error: "paused".into(),
+                });
+            }
+            Some(BroadcastState::Running | BroadcastState::Done) => {}
+        }
         let sent = match content.copy_of() {
             Some((from_chat_id, message_id)) => {
-                self.copy_counted(Lane::Bulk, user_id, from_chat_id, message_id)
-                    .await
+                sender::copy(pipeline.bot(), user_id, from_chat_id, message_id).await
             }
-            None => self.send_counted(Lane::Bulk, &msg, upload).await,
+            None => sender::send(pipeline.bot(), &msg, upload).await,
         };
+        pipeline.observe(Lane::Bulk.label(), &sent);
         let outcome = match sent {
             Ok(sent) => {
                 let file_id = sent
@@ -312,6 +318,7 @@ impl JobContext {
                     })
                 })
                 .await?;
+                self.broadcast_progress(broadcast_id).await;
                 return Ok(Outcome::Done);
             }
             Err(e) => self.after_send_error(job, e, user_id).await,
@@ -330,8 +337,27 @@ impl JobContext {
                 record_recipient(c, broadcast_id, user_id, status)
             })
             .await?;
+            self.broadcast_progress(broadcast_id).await;
         }
         Ok(outcome)
+    }
+
+    /// Keeps the seller's live progress message of a broadcast current (throttled; the last
+    /// figures always land). A failure only delays the next edit, so it is logged, not retried.
+    async fn broadcast_progress(&self, broadcast_id: i64) {
+        let tz = self.services.settings.timezone;
+        let expires_at = now_ms() + self.services.settings.reply_ttl.as_millis() as i64;
+        let queued = with_conn(&self.services.pool, move |c| {
+            crate::bot::admin::broadcast::queue_progress_edit(c, broadcast_id, &tz, expires_at)
+        })
+        .await;
+        match queued {
+            Ok(true) => self.services.wake_outbox(),
+            Ok(false) => {}
+            Err(e) => {
+                log::warn!(target: QUEUE, "broadcast {broadcast_id}: progress message not updated: {e}")
+            }
+        }
     }
 
     /// Sends a paid order's items to the buyer, once: a recorded delivery is never repeated.

@@ -37,11 +37,7 @@ pub fn render(
                 .iter()
                 .map(|(n, q, p)| format!("• {n} × {q} @ {}\n", rupiah(*p)))
                 .collect();
-            let method = if order.method == "qris" {
-                "QRIS"
-            } else {
-                "Saldo"
-            };
+            let method = crate::bot::admin::orders::method_label(&order.method);
             vec![(
                 Audience::Sellers,
                 texts::seller_order_paid(

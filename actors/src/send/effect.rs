@@ -87,6 +87,9 @@ pub enum OnSent {
     /// The message is the invoice of this payment: remember it, so it is cleaned up when the
     /// payment ends (or at once, if it ended while the invoice waited to be sent).
     InvoiceMessage { payment_id: i64 },
+    /// The message is the seller's live progress message of this broadcast: remember it, so
+    /// the queue edits it as recipients are done.
+    BroadcastProgress { broadcast_id: i64 },
 }
 
 impl Effect {

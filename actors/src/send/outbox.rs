@@ -513,6 +513,15 @@ fn run_hook(
             )?;
             Ok(true)
         }
+        OnSent::BroadcastProgress { broadcast_id } => {
+            autoorder_schema::queries::broadcasts::set_progress_message(
+                conn,
+                broadcast_id,
+                chat_id,
+                i64::from(message_id),
+            )?;
+            Ok(false)
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 //! copied), pick the audience (everyone reachable, buyers of a product, active in the last N
 //! days) with its recipient count, confirm after a preview, then a live progress message with
 //! *Jeda* / *Lanjut* / *Batalkan*. Pure: what a seller's message becomes, texts, keyboards,
-//! typed actions and the rate / ETA arithmetic. Sending is the one broadcast engine
+//! typed actions and the rate / ETA arithmetic — and [`queue_progress_edit`], which the queue
+//! calls to keep the seller's progress message current. Sending is the one broadcast engine
 //! (`autoorder_schema::queries::broadcasts` + the queue), shared with `autoorder broadcast`.
 
 use chrono_tz::Tz;
@@ -464,6 +465,53 @@ pub fn menu_screen(
     rows.push(vec![Btn::admin_menu()]);
     rows.retain(|r| !r.is_empty());
     Screen { text, rows }
+}
+
+/// The live progress message of broadcast `id` brought up to date: when the seller has one
+/// and either nobody is pending any more (the last figures always land) or the throttle lets
+/// an edit through now (at most one per [`PROGRESS_EDIT_MS`], across workers and replicas),
+/// an edit of it is written to the outbox. Called by the queue after each recipient is done;
+/// returns whether an edit was queued (the caller wakes the outbox).
+pub fn queue_progress_edit(
+    conn: &mut autoorder_schema::DbConnection,
+    id: i64,
+    tz: &Tz,
+    expires_at: i64,
+) -> Result<bool, autoorder_schema::StoreError> {
+    use autoorder_schema::queries::broadcasts::{
+        broadcast_audience, broadcast_progress, claim_progress_edit, progress_message,
+    };
+    use autoorder_schema::queries::outbox::{NewOutbox, OutboxLane, insert_outbox};
+    let Some((chat_id, message_id)) = progress_message(conn, id)? else {
+        return Ok(false);
+    };
+    let Some(p) = broadcast_progress(conn, id)? else {
+        return Ok(false);
+    };
+    let last = p.pending == 0;
+    if !claim_progress_edit(conn, id, p.at, PROGRESS_EDIT_MS)? && !last {
+        return Ok(false);
+    }
+    let audience = broadcast_audience(conn, id)?.unwrap_or(Audience::All);
+    let screen = progress_screen(&p, &audience_label(&audience, None), tz);
+    let effect = crate::send::Effect::Edit {
+        message_id: i32::try_from(message_id).unwrap_or(i32::MAX),
+        text: screen.text.clone(),
+        markup: Some(ui::keyboard(ui::area::BROADCAST, &screen.rows)),
+        or_send: false,
+    };
+    insert_outbox(
+        conn,
+        &[NewOutbox {
+            chat_id,
+            lane: OutboxLane::Reply,
+            payload: effect.to_json(),
+            update_id: None,
+            expires_at,
+        }],
+        true,
+    )?;
+    Ok(true)
 }
 
 #[cfg(test)]

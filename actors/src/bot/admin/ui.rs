@@ -6,6 +6,46 @@
 //! Also the compact callback encoding the sections share: colon-separated fields, numbers in
 //! decimal, every field checked on the way back so a forged or stale press decodes to `None`.
 
+use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+use super::callback::AdminCallback;
+
+/// The area codes of part 2's buttons (the admin framework's codes `@m @s @b @w @p @c @k @n @v
+/// @r @.` are taken): a button's data is the code, `:`, and the section's encoded action.
+pub mod area {
+    /// *Order*.
+    pub const ORDERS: &str = "@o";
+    /// *User*.
+    pub const USERS: &str = "@u";
+    /// *Broadcast*.
+    pub const BROADCAST: &str = "@x";
+    /// *Laporan*.
+    pub const REPORTS: &str = "@l";
+}
+
+/// The callback data of a section button under `area`.
+pub fn wire<A: AreaAction>(area: &str, press: &Press<A>) -> String {
+    match press {
+        Press::Do(action) => format!("{area}:{}", action.encode()),
+        Press::AdminMenu => AdminCallback::Menu.wire(),
+        Press::Noop => AdminCallback::Noop.wire(),
+    }
+}
+
+/// The inline keyboard of a section screen, its buttons under `area` (empty rows dropped).
+pub fn keyboard<A: AreaAction>(area: &str, rows: &[Vec<Btn<A>>]) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(
+        rows.iter()
+            .filter(|r| !r.is_empty())
+            .map(|row| {
+                row.iter()
+                    .map(|b| InlineKeyboardButton::callback(b.text.clone(), wire(area, &b.press)))
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
 /// Bytes a section's encoded action may use: Telegram allows 64 for the whole
 /// `callback_data`, and the admin framework's prefix and section tag need a few.
 pub const MAX_ACTION_BYTES: usize = 48;
@@ -205,6 +245,55 @@ mod tests {
         let mut f = Fields::of("1:2");
         assert_eq!(f.num::<u32>(), Some(1));
         assert_eq!(f.done(()), None, "a field left over");
+    }
+
+    #[test]
+    fn keyboards_put_actions_under_their_area_and_keep_the_framework_buttons() {
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        struct Page(u32);
+        impl AreaAction for Page {
+            fn encode(&self) -> String {
+                format!("p:{}", self.0)
+            }
+            fn decode(text: &str) -> Option<Page> {
+                text.strip_prefix("p:")?.parse().ok().map(Page)
+            }
+        }
+        let rows = vec![
+            vec![Btn::act("dua", Page(2)), Btn::label("1/3")],
+            vec![],
+            vec![Btn::admin_menu()],
+        ];
+        let kb = keyboard(area::ORDERS, &rows);
+        let data: Vec<Vec<String>> = kb
+            .inline_keyboard
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|b| match &b.kind {
+                        teloxide_core::types::InlineKeyboardButtonKind::CallbackData(d) => {
+                            d.clone()
+                        }
+                        _ => String::new(),
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            data,
+            vec![vec!["@o:p:2", "@."], vec!["@m"]],
+            "empty rows dropped"
+        );
+        let codes = [area::ORDERS, area::USERS, area::BROADCAST, area::REPORTS];
+        for code in codes {
+            assert!(
+                ![
+                    "@m", "@s", "@b", "@w", "@p", "@c", "@k", "@n", "@v", "@r", "@."
+                ]
+                .contains(&code),
+                "{code} collides with part 1"
+            );
+        }
     }
 
     #[test]

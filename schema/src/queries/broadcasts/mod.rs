@@ -286,6 +286,19 @@ pub fn load_broadcast(
         .optional()?)
 }
 
+/// A broadcast's audience (the progress message names it).
+pub fn broadcast_audience(
+    conn: &mut DbConnection,
+    id: i64,
+) -> Result<Option<Audience>, StoreError> {
+    let text: Option<String> = b::table
+        .find(id)
+        .select(b::audience)
+        .first(conn)
+        .optional()?;
+    text.map(|t| Audience::from_json(&t)).transpose()
+}
+
 /// A line of the admin's broadcast list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BroadcastSummary {

@@ -328,6 +328,12 @@ fn disposition_params(value: &str) -> Vec<(String, String)> {
     }
 }
 
+/// An uploaded file's bytes as lowercase hex, so tests can read what the bot sent (a chart's
+/// PNG signature, an export's CSV).
+fn hex(data: &[u8]) -> String {
+    data.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Multipart parts as recorded params; `attach://` references resolved.
 fn multipart_params(body: &[u8], boundary: &str) -> Result<Map<String, Value>, String> {
     let parts = parse_multipart(body, boundary)?;
@@ -338,6 +344,7 @@ fn multipart_params(body: &[u8], boundary: &str) -> Result<Map<String, Value>, S
                 "file_name": file_name,
                 "size": part.data.len(),
                 "content_type": part.content_type,
+                "data_hex": hex(&part.data),
             }),
             None => Value::String(String::from_utf8_lossy(&part.data).into_owned()),
         };
@@ -354,6 +361,7 @@ fn multipart_params(body: &[u8], boundary: &str) -> Result<Map<String, Value>, S
                 "file_name": part.file_name,
                 "size": part.data.len(),
                 "content_type": part.content_type,
+                "data_hex": hex(&part.data),
             });
         }
     }
@@ -423,7 +431,7 @@ mod tests {
         assert_eq!(params["chat_id"], "42");
         assert_eq!(
             params["photo"],
-            json!({"file_name": "p.jpg", "size": 5, "content_type": "image/jpeg"})
+            json!({"file_name": "p.jpg", "size": 5, "content_type": "image/jpeg", "data_hex": "01020d0a03"})
         );
         assert!(params.get("abc").is_none());
     }

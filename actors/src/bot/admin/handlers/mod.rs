@@ -63,7 +63,7 @@ pub async fn prepare_callback(ctx: &Ctx<'_>, data: &str) -> Result<CallbackApply
                         && !steps::is_part1(&wizard.flow)
                         && !matches!(action, WizardAction::Cancel | WizardAction::Back) =>
                 {
-                    part2::prepare_wizard_press(ctx, &wizard, action).await?
+                    part2::prepare_wizard_press(ctx, wizard, action).await?
                 }
                 _ => Box::new(move |tx: &mut Tx<'_>| steps::press(tx, token, action)),
             }

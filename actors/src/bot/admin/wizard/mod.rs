@@ -12,6 +12,7 @@
 //! submodule per area (`products` with categories, `stock`, `snk`, `vouchers`, `respon`, and
 //! `pending` for one-screen confirmations), re-exported here.
 
+mod part2;
 mod pending;
 mod products;
 mod respon;
@@ -19,6 +20,7 @@ mod snk;
 mod stock;
 mod vouchers;
 
+pub use part2::{BroadcastDraft, DraftBody, Part2Flow};
 pub use pending::*;
 pub use products::*;
 pub use respon::*;
@@ -114,6 +116,8 @@ pub enum Flow {
     EditTemplate(EditTemplate),
     /// A one-screen flow: a confirmation of a single write.
     Confirm(Pending),
+    /// Part 2's flows (Order, User): see [`Part2Flow`].
+    Part2(Part2Flow),
 }
 
 impl Flow {
@@ -149,6 +153,7 @@ impl Flow {
                     Awaits::Text
                 }
             }
+            Flow::Part2(f) => f.awaits(),
             _ => Awaits::Buttons,
         }
     }
@@ -166,6 +171,7 @@ impl Flow {
             Flow::AddVoucher(f) => f.back(),
             Flow::EditTemplate(f) => f.draft.take().is_some(),
             Flow::Confirm(_) => false,
+            Flow::Part2(f) => return f.back(),
         };
         if stepped { Back::Stepped } else { Back::Leave }
     }
@@ -190,6 +196,9 @@ impl Flow {
             Flow::AddVoucher(_) => AdminCallback::Voucher(VoucherAction::List { page: 0 }),
             Flow::EditTemplate(f) => AdminCallback::Respon(ResponAction::Open { key: f.key }),
             Flow::Confirm(pending) => pending.origin(),
+            Flow::Part2(Part2Flow::MarkPaid { .. }) => AdminCallback::Section(Section::Orders),
+            Flow::Part2(Part2Flow::Broadcast(_)) => AdminCallback::Section(Section::Broadcast),
+            Flow::Part2(_) => AdminCallback::Section(Section::Users),
         }
     }
 }
@@ -289,6 +298,34 @@ mod tests {
                     body: "Halo {nama}".into(),
                     photo: Some("AgAC".into()),
                 }),
+            }),
+        ]);
+        flows.extend([
+            Flow::Part2(Part2Flow::MarkPaid {
+                order_id: 3,
+                note: Some("transfer BCA".into()),
+            }),
+            Flow::Part2(Part2Flow::SearchUsers { query: None }),
+            Flow::Part2(Part2Flow::Broadcast(BroadcastDraft {
+                body: Some(DraftBody::Copy {
+                    from_chat_id: 7,
+                    message_id: 9,
+                }),
+                audience: Some(
+                    autoorder_schema::queries::broadcasts::Audience::ActiveWithin { days: 7 },
+                ),
+                asking_days: true,
+            })),
+            Flow::Part2(Part2Flow::BlockUser {
+                user_id: 5,
+                name: "Budi".into(),
+                block: true,
+            }),
+            Flow::Part2(Part2Flow::AdjustBalance {
+                user_id: 5,
+                name: "Budi".into(),
+                delta: Some(-2_000),
+                reason: None,
             }),
         ]);
         flows.extend(
