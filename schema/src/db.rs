@@ -133,10 +133,10 @@ pub fn open_pool(target: &DbTarget, options: &PoolOptions) -> Result<Pool, Store
         // Connections are opened as work needs them (r2d2 would otherwise open max_size at
         // once: several replicas could use up PostgreSQL's connection slots while idle).
         .min_idle(Some(options.max_size.min(2)))
-        // No `SELECT 1` round trip before every checkout: a broken connection fails its query
-        // with a closed-connection error, which callers treat as unavailable and retry, and
-        // r2d2 drops it.
-        .test_on_check_out(false)
+        // Every checkout is tested (`SELECT 1`): after PostgreSQL restarts or terminates our
+        // backends, a dead connection is not "broken" to diesel (no transaction was open), so
+        // only this test keeps it from being handed out again and again (the runtime test
+        // `readiness_flips_when_postgresql_goes_away_and_comes_back` fails without it).
         .connection_timeout(options.connection_timeout)
         .connection_customizer(Box::new(SqlitePragmas))
         .build(manager)
