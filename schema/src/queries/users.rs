@@ -21,28 +21,7 @@ pub fn touch_user(
     conn: &mut DbConnection,
     profile: &TelegramProfile<'_>,
 ) -> Result<(), StoreError> {
-    let now = now_ms();
-    let language = profile.language.unwrap_or("id");
-    crate::on_backend!(conn, c => diesel::insert_into(u::table)
-        .values((
-            u::id.eq(profile.id),
-            u::username.eq(profile.username),
-            u::first_name.eq(profile.first_name),
-            u::language.eq(language),
-            u::created_at.eq(now),
-            u::updated_at.eq(now),
-            u::last_seen_at.eq(now),
-        ))
-        .on_conflict(u::id)
-        .do_update()
-        .set((
-            u::username.eq(profile.username),
-            u::first_name.eq(profile.first_name),
-            u::last_seen_at.eq(now),
-            u::unreachable_at.eq(None::<i64>),
-        ))
-        .execute(c)?);
-    Ok(())
+    touch_user_returning_blocked(conn, profile).map(|_| ())
 }
 
 /// [`touch_user`], returning whether the user is blocked — one statement for what every
