@@ -452,6 +452,29 @@ pub fn text_of(call: &autoorder_doubles::Call) -> String {
         .unwrap_or_default()
 }
 
+/// Waits up to `timeout` for a successful send or edit to `chat` at or after `since` whose text
+/// or caption contains every needle: a new message, one edited in place, or a photo. The
+/// end-to-end suites' `expect` helpers wrap it with their own failure reports.
+pub async fn wait_for_text(
+    telegram: &TelegramDouble,
+    chat: i64,
+    since: std::time::Instant,
+    needles: &[&str],
+    timeout: Duration,
+) -> Option<autoorder_doubles::Call> {
+    let pred = |c: &autoorder_doubles::Call| {
+        c.at >= since
+            && message_of(c).is_some_and(|(ch, _)| ch == chat)
+            && needles.iter().all(|n| text_of(c).contains(n))
+    };
+    tokio::select! {
+        Some(c) = telegram.wait_for("sendMessage", pred, timeout) => Some(c),
+        Some(c) = telegram.wait_for("editMessageText", pred, timeout) => Some(c),
+        Some(c) = telegram.wait_for("sendPhoto", pred, timeout) => Some(c),
+        else => None,
+    }
+}
+
 /// The newest text or caption the bot sent to `chat` or edited into a message there.
 pub fn last_text_to(telegram: &TelegramDouble, chat: i64) -> Option<String> {
     telegram
