@@ -3,7 +3,8 @@
 //! backends. Each test is one journey (spawning the bot costs seconds):
 //! - a seller opens and stocks a store (product wizard across a restart, *Batal*, stock by
 //!   lines and by a `.txt` file, SNK set and cleared with the owners told, the customer's view);
-//! - templates and vouchers (welcome with `{nama}`, `{foo}` refused, a voucher a customer uses);
+//! - templates and vouchers (welcome with `{nama}`, `{foo}` refused, the Deposit screen's
+//!   manual-transfer instructions with their contact button, a voucher a customer uses);
 //! - replays and concurrent edits (a customer replaying the seller's buttons, two sellers
 //!   saving the same product).
 
@@ -353,6 +354,34 @@ both_backends! {
             assert_eq!(photo.param_str("photo").as_deref(), Some("AgACAgHowToOrder"));
             assert!(text_of(&photo).contains("Cara order di Toko Uji"), "{}", text_of(&photo));
 
+            // Manual-transfer instructions on the Deposit screen (this store has no QRIS):
+            // nothing before the seller writes them; then the text with the customer's values
+            // and a contact button to the sellers.
+            let plain = shop.type_text(buyer, texts::MENU_DEPOSIT, &[texts::QRIS_NOT_CONFIGURED]).await;
+            assert!(!text_of(&plain).contains("Transfer manual"), "{}", text_of(&plain));
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Respon), &[admin::RESPON]).await;
+            let deposit = admin::template_title(autoorder_schema::queries::admin::templates::TemplateKey::DepositInstructions);
+            shop.tap(ADMIN_ID, deposit, &[admin::DEPOSIT_INSTRUCTIONS_UNSET]).await;
+            shop.tap(ADMIN_ID, admin::BTN_PREVIEW, &[admin::DEPOSIT_INSTRUCTIONS_UNSET]).await;
+            shop.tap(ADMIN_ID, admin::BTN_BACK, &[deposit]).await;
+            shop.tap(ADMIN_ID, admin::BTN_EDIT_TEMPLATE, &["Hubungi Penjual"]).await;
+            shop.type_text(ADMIN_ID, "Transfer ke {rekening}", &["Placeholder tidak dikenal: {rekening}"]).await;
+            shop.type_text(ADMIN_ID, "Hai {nama}, transfer ke BCA 123456 a.n. {store_name}, lalu kirim bukti.", &["Hai Budi, transfer ke BCA 123456 a.n. Toko Uji"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["disimpan"]).await;
+            let screen = shop.type_text(buyer, texts::MENU_DEPOSIT, &["Saldo Anda", "Transfer manual", "transfer ke BCA 123456 a.n. Toko Uji"]).await;
+            assert!(!text_of(&screen).contains("{nama}"), "{}", text_of(&screen));
+            let markup = screen.param_json("reply_markup").expect("a contact button").to_string();
+            assert!(markup.contains(&format!("tg://user?id={ADMIN_ID}")) && markup.contains("Hubungi Penjual"), "{markup}");
+            // Reset: the Deposit screen is back to the plain refusal.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Respon), &[admin::RESPON]).await;
+            shop.tap(ADMIN_ID, deposit, &["transfer ke BCA 123456"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_RESET, &["Kembalikan"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_YES, &["dikosongkan"]).await;
+            let plain = shop.type_text(buyer, texts::MENU_DEPOSIT, &[texts::QRIS_NOT_CONFIGURED]).await;
+            assert!(!text_of(&plain).contains("BCA"), "{}", text_of(&plain));
+
             // A voucher created through the wizard, then used by a customer.
             shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
             shop.tap(ADMIN_ID, admin::section_label(Section::Vouchers), &["Voucher"]).await;
@@ -381,8 +410,8 @@ both_backends! {
         });
         let actions = shop.audit_actions();
         assert_eq!(actions.iter().filter(|a| **a == AdminAction::BuyerMode).count(), 2, "{actions:?}");
-        assert_eq!(actions.iter().filter(|a| **a == AdminAction::TemplateSave).count(), 2, "{actions:?}");
-        assert_eq!(actions.iter().filter(|a| **a == AdminAction::TemplateReset).count(), 1, "{actions:?}");
+        assert_eq!(actions.iter().filter(|a| **a == AdminAction::TemplateSave).count(), 3, "{actions:?}");
+        assert_eq!(actions.iter().filter(|a| **a == AdminAction::TemplateReset).count(), 2, "{actions:?}");
         for action in [AdminAction::VoucherCreate, AdminAction::VoucherDeactivate] {
             assert_eq!(actions.iter().filter(|a| **a == action).count(), 1, "{action:?} in {actions:?}");
         }

@@ -747,6 +747,20 @@ pub fn deposit_menu(balance: i64, minimum: i64, maximum: i64) -> String {
     )
 }
 
+/// The seller's manual-transfer instructions under the deposit menu.
+pub fn deposit_manual_block(instructions: &str) -> String {
+    format!("\n\n🏦 Transfer manual:\n{instructions}")
+}
+
+/// The Deposit screen of a store without QRIS whose seller wrote manual-transfer instructions.
+pub fn deposit_manual_only(balance: i64, instructions: &str) -> String {
+    format!(
+        "💰 Deposit Saldo\n\nSaldo Anda: {}{}",
+        rupiah(balance),
+        deposit_manual_block(instructions)
+    )
+}
+
 /// Asking for a deposit amount.
 pub fn deposit_prompt(minimum: i64, maximum: i64) -> String {
     format!(

@@ -75,6 +75,7 @@ pub fn builtin(key: TemplateKey, values: &Values) -> String {
         TemplateKey::PaymentSuccess => {
             customer::delivery_header(values.order_id.as_deref().unwrap_or("-"))
         }
+        TemplateKey::DepositInstructions => texts::DEPOSIT_INSTRUCTIONS_UNSET.to_owned(),
     }
 }
 
