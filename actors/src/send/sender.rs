@@ -260,6 +260,10 @@ pub async fn execute(bot: &Bot, chat_id: i64, effect: &Effect) -> Result<Sent, S
             }
             req.await.map(|m| Sent::of(&m)).map_err(|e| classify(&e))
         }
+        Effect::Copy {
+            from_chat_id,
+            message_id,
+        } => copy(bot, chat_id, *from_chat_id, *message_id).await,
         Effect::Edit {
             message_id,
             text,
