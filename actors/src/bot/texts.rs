@@ -53,6 +53,12 @@ pub fn delivery_header(invoice_no: &str) -> String {
     format!("✅ Pembayaran diterima!\nPesanan: {invoice_no}\n\nBerikut produk Anda:")
 }
 
+/// The delivery message header under the seller's *Pembayaran Berhasil* text (placeholders
+/// already filled): the items still follow, so the text is a greeting, not the whole message.
+pub fn delivery_header_from(seller_text: &str) -> String {
+    format!("{seller_text}\n\nBerikut produk Anda:")
+}
+
 /// One delivered product block.
 pub fn delivery_block(product_name: &str, items: &[String]) -> String {
     let mut out = format!("\n\n📦 {product_name} ({} item)", items.len());
