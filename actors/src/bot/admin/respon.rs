@@ -160,6 +160,32 @@ mod tests {
     }
 
     #[test]
+    fn deposit_instructions_have_no_built_in_text() {
+        let unset = EditableTemplate {
+            key: TemplateKey::DepositInstructions,
+            current: None,
+            version: 0,
+        };
+        assert!(
+            card(&unset)
+                .text
+                .contains(texts::DEPOSIT_INSTRUCTIONS_UNSET)
+        );
+        assert!(
+            sample(&unset, &values())
+                .text
+                .contains(texts::DEPOSIT_INSTRUCTIONS_UNSET)
+        );
+        let prompt = texts::template_prompt(TemplateKey::DepositInstructions);
+        assert!(
+            prompt.contains("Kirim teks baru. Teks ini tampil di layar Deposit")
+                && prompt.contains("Hubungi Penjual"),
+            "{prompt}"
+        );
+        assert!(texts::template_reset(TemplateKey::DepositInstructions).contains("dikosongkan"));
+    }
+
+    #[test]
     fn cards_offer_reset_only_for_a_stored_text() {
         let stored = EditableTemplate {
             key: TemplateKey::HowToOrder,
