@@ -3,7 +3,8 @@
 //! backends. Each test is one journey (spawning the bot costs seconds):
 //! - a seller opens and stocks a store (product wizard across a restart, *Batal*, stock by
 //!   lines and by a `.txt` file, SNK set and cleared with the owners told, the customer's view);
-//! - templates and vouchers (welcome with `{nama}`, `{foo}` refused, a voucher a customer uses);
+//! - templates and vouchers (welcome with `{nama}`, `{foo}` refused, the Deposit screen's
+//!   manual-transfer instructions with their contact button, a voucher a customer uses);
 //! - replays and concurrent edits (a customer replaying the seller's buttons, two sellers
 //!   saving the same product).
 
@@ -353,6 +354,34 @@ both_backends! {
             assert_eq!(photo.param_str("photo").as_deref(), Some("AgACAgHowToOrder"));
             assert!(text_of(&photo).contains("Cara order di Toko Uji"), "{}", text_of(&photo));
 
+            // Manual-transfer instructions on the Deposit screen (this store has no QRIS):
+            // nothing before the seller writes them; then the text with the customer's values
+            // and a contact button to the sellers.
+            let plain = shop.type_text(buyer, texts::MENU_DEPOSIT, &[texts::QRIS_NOT_CONFIGURED]).await;
+            assert!(!text_of(&plain).contains("Transfer manual"), "{}", text_of(&plain));
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Respon), &[admin::RESPON]).await;
+            let deposit = admin::template_title(autoorder_schema::queries::admin::templates::TemplateKey::DepositInstructions);
+            shop.tap(ADMIN_ID, deposit, &[admin::DEPOSIT_INSTRUCTIONS_UNSET]).await;
+            shop.tap(ADMIN_ID, admin::BTN_PREVIEW, &[admin::DEPOSIT_INSTRUCTIONS_UNSET]).await;
+            shop.tap(ADMIN_ID, admin::BTN_BACK, &[deposit]).await;
+            shop.tap(ADMIN_ID, admin::BTN_EDIT_TEMPLATE, &["Hubungi Penjual"]).await;
+            shop.type_text(ADMIN_ID, "Transfer ke {rekening}", &["Placeholder tidak dikenal: {rekening}"]).await;
+            shop.type_text(ADMIN_ID, "Hai {nama}, transfer ke BCA 123456 a.n. {store_name}, lalu kirim bukti.", &["Hai Budi, transfer ke BCA 123456 a.n. Toko Uji"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["disimpan"]).await;
+            let screen = shop.type_text(buyer, texts::MENU_DEPOSIT, &["Saldo Anda", "Transfer manual", "transfer ke BCA 123456 a.n. Toko Uji"]).await;
+            assert!(!text_of(&screen).contains("{nama}"), "{}", text_of(&screen));
+            let markup = screen.param_json("reply_markup").expect("a contact button").to_string();
+            assert!(markup.contains(&format!("tg://user?id={ADMIN_ID}")) && markup.contains("Hubungi Penjual"), "{markup}");
+            // Reset: the Deposit screen is back to the plain refusal.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Respon), &[admin::RESPON]).await;
+            shop.tap(ADMIN_ID, deposit, &["transfer ke BCA 123456"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_RESET, &["Kembalikan"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_YES, &["dikosongkan"]).await;
+            let plain = shop.type_text(buyer, texts::MENU_DEPOSIT, &[texts::QRIS_NOT_CONFIGURED]).await;
+            assert!(!text_of(&plain).contains("BCA"), "{}", text_of(&plain));
+
             // A voucher created through the wizard, then used by a customer.
             shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
             shop.tap(ADMIN_ID, admin::section_label(Section::Vouchers), &["Voucher"]).await;
@@ -381,8 +410,8 @@ both_backends! {
         });
         let actions = shop.audit_actions();
         assert_eq!(actions.iter().filter(|a| **a == AdminAction::BuyerMode).count(), 2, "{actions:?}");
-        assert_eq!(actions.iter().filter(|a| **a == AdminAction::TemplateSave).count(), 2, "{actions:?}");
-        assert_eq!(actions.iter().filter(|a| **a == AdminAction::TemplateReset).count(), 1, "{actions:?}");
+        assert_eq!(actions.iter().filter(|a| **a == AdminAction::TemplateSave).count(), 3, "{actions:?}");
+        assert_eq!(actions.iter().filter(|a| **a == AdminAction::TemplateReset).count(), 2, "{actions:?}");
         for action in [AdminAction::VoucherCreate, AdminAction::VoucherDeactivate] {
             assert_eq!(actions.iter().filter(|a| **a == action).count(), 1, "{action:?} in {actions:?}");
         }
@@ -520,4 +549,163 @@ both_backends! {
             assert_eq!(actions.iter().filter(|a| **a == action).count(), 1, "{action:?} in {actions:?}");
         }
     }
+}
+
+both_backends! {
+    fn product_edits_deletes_voucher_reactivation_success_template_and_csv_stock(backend) {
+        use autoorder_actors::bot::admin::callback::ProductField;
+        use autoorder_schema::queries::admin::templates::TemplateKey;
+        use autoorder_schema::queries::shop::balance::adjust_balance;
+
+        let shop = Admin::open(backend);
+        let buyer = 4304;
+        support::add_users(&shop.store.pool(), [buyer]);
+        adjust_balance(&mut shop.conn(), buyer, 200_000, ADMIN_ID, "test top-up").unwrap().unwrap();
+        runtime().block_on(async {
+            // Price typed as people write it, description and category, each confirmed.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Products), &["produk aktif"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_MANAGE_PRODUCTS, &[admin::PICK_PRODUCT]).await;
+            shop.tap(ADMIN_ID, "Netflix Premium 1 Bulan", &["Kode: NF1M", "Rp 30.000"]).await;
+            shop.tap(ADMIN_ID, &admin::btn_edit_field(ProductField::Price), &["Kirim harga baru"]).await;
+            shop.type_text(ADMIN_ID, "Rp 35.000", &["Sebelum: Rp 30.000", "Sesudah: Rp 35.000"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["✅ Harga Netflix Premium 1 Bulan disimpan."]).await;
+            shop.tap(ADMIN_ID, admin::BTN_BACK, &["Kode: NF1M", "Rp 35.000"]).await;
+            shop.tap(ADMIN_ID, &admin::btn_edit_field(ProductField::Description), &["Kirim deskripsi baru"]).await;
+            shop.type_text(ADMIN_ID, "Akun sharing, 1 profil, garansi 30 hari", &["Sesudah: Akun sharing, 1 profil, garansi 30 hari"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["✅ Deskripsi Netflix Premium 1 Bulan disimpan."]).await;
+            shop.tap(ADMIN_ID, admin::BTN_BACK, &["Kode: NF1M", "Akun sharing, 1 profil"]).await;
+            shop.tap(ADMIN_ID, &admin::btn_edit_field(ProductField::Category), &["Pilih kategori baru"]).await;
+            shop.tap(ADMIN_ID, "Desain", &["Sebelum: Streaming", "Sesudah: Desain"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["✅ Kategori Netflix Premium 1 Bulan disimpan."]).await;
+            // The customer sees all three.
+            shop.type_text(buyer, texts::MENU_PRODUCTS, &["Semua Produk"]).await;
+            let page = shop.tap(buyer, &texts::btn_category("Desain", 2), &["【 Desain 】", "Netflix Premium 1 Bulan"]).await;
+            assert!(text_of(&page).contains("Canva Pro 1 Bulan"), "{}", text_of(&page));
+            shop.tap(buyer, "Netflix Premium 1 Bulan", &["Rp 35.000", "Akun sharing, 1 profil, garansi 30 hari"]).await;
+
+            // The payment-success text, then a real purchase paid from the balance: the
+            // delivery opens with it, filled with this order's values.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Respon), &[admin::RESPON]).await;
+            let success = admin::template_title(TemplateKey::PaymentSuccess);
+            shop.tap(ADMIN_ID, success, &[success]).await;
+            shop.tap(ADMIN_ID, admin::BTN_EDIT_TEMPLATE, &["{order_id}"]).await;
+            shop.type_text(ADMIN_ID, "Lunas! {order_id}: {produk} x{jumlah}, total {total}. Terima kasih {nama}, saldo {saldo}.", &["Lunas! INV-20261130-0042"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["disimpan"]).await;
+            shop.tap(buyer, &texts::btn_quantity(1), &["ada di keranjang"]).await;
+            shop.tap(buyer, texts::BTN_VIEW_CART, &["Keranjang Anda"]).await;
+            shop.tap(buyer, texts::BTN_CHECKOUT, &["Pilih Metode Pembayaran"]).await;
+            let since = Instant::now();
+            press(&shop.telegram, buyer, texts::BTN_PAY_BALANCE);
+            shop.expect(buyer, since, &["Pembayaran berhasil"]).await;
+            let invoice = autoorder_schema::queries::orders::last_order(&mut shop.conn(), buyer).unwrap().expect("the order").invoice_no;
+            let delivered = shop.expect(buyer, since, &["Lunas!", "Berikut produk Anda"]).await;
+            let text = text_of(&delivered);
+            assert!(
+                text.contains(&format!("Lunas! {invoice}: Netflix Premium 1 Bulan x1, total Rp 35.000. Terima kasih Budi, saldo Rp 165.000.")),
+                "{text}"
+            );
+            assert!(!text.contains("Pembayaran diterima!") && !text.contains("INV-20261130-0042"), "{text}");
+
+            // Netflix now has an order: its card offers no delete, and a forged delete press
+            // is refused with archiving offered; nothing is deleted.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Products), &["produk aktif"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_MANAGE_PRODUCTS, &[admin::PICK_PRODUCT]).await;
+            let card = shop.tap(ADMIN_ID, "Netflix Premium 1 Bulan", &["Kode: NF1M"]).await;
+            let markup = card.param_json("reply_markup").unwrap().to_string();
+            assert!(!markup.contains(admin::BTN_DELETE_PRODUCT) && markup.contains(admin::BTN_ARCHIVE), "{markup}");
+            let netflix = product_id(&shop, "Netflix Premium 1 Bulan");
+            let (_, card_id) = message_of(&card).unwrap();
+            let since = Instant::now();
+            press_data(&shop.telegram, ADMIN_ID, card_id, &format!("@p:d:{netflix}"));
+            shop.expect(ADMIN_ID, since, &["Hapus Netflix Premium 1 Bulan PERMANEN?"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_YES, &["sudah ada di 1 pesanan", "Arsipkan"]).await;
+            assert_eq!(shop.products_named("Netflix Premium 1 Bulan"), 1);
+
+            // A product never ordered is deleted with its unsold stock.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Products), &["produk aktif"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_MANAGE_PRODUCTS, &[admin::PICK_PRODUCT]).await;
+            shop.tap(ADMIN_ID, "Canva Pro 1 Bulan", &["Kode: CANVA1B"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_DELETE_PRODUCT, &["Hapus Canva Pro 1 Bulan PERMANEN?", "Produk belum pernah dipesan"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_YES, &["🗑️ Canva Pro 1 Bulan dihapus beserta"]).await;
+            assert_eq!(shop.products_named("Canva Pro 1 Bulan"), 0);
+
+            // Stock from a .csv file: one item per line, commas are part of the item.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Stock), &["Stok"]).await;
+            shop.tap(ADMIN_ID, "Spotify Premium 1 Bulan", &["Spotify Premium 1 Bulan"]).await;
+            let before = shop.available("SPOT1M");
+            shop.tap(ADMIN_ID, admin::BTN_ADD_STOCK, &["SATU ITEM PER BARIS"]).await;
+            let csv = shop.telegram.add_file("stok.csv", "text/csv", "csv-a@x.id,pass1\ncsv-b@x.id,pass2\ncsv-c@x.id,pass3\n");
+            let since = Instant::now();
+            shop.telegram.push_update(document_update(None, ADMIN_ID, ADMIN_ID, csv, None));
+            shop.expect(ADMIN_ID, since, &["stok.csv", "Item baru: 3"]).await;
+            assert_eq!(shop.available("SPOT1M"), before, "nothing stored before Simpan");
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["✅ 3 item ditambahkan ke Spotify Premium 1 Bulan"]).await;
+            assert_eq!(shop.available("SPOT1M"), before + 3);
+
+            // A voucher deactivated then reactivated: refused, then usable again.
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Vouchers), &["Voucher"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_ADD_VOUCHER, &["KODE"]).await;
+            shop.type_text(ADMIN_ID, "LAGI10", &["LAGI10"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_PERCENT, &["%"]).await;
+            shop.type_text(ADMIN_ID, "10", &["BATAS PEMAKAIAN"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_NO_LIMIT, &["MULAI berlaku"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_FROM_NOW, &["BERAKHIR"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_NO_LIMIT, &["Kode: LAGI10"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_SAVE, &["✅ Voucher LAGI10 dibuat"]).await;
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Vouchers), &["Voucher"]).await;
+            shop.tap(ADMIN_ID, "LAGI10", &["LAGI10"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_DEACTIVATE, &["Nonaktifkan voucher LAGI10?"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_YES, &["⏸️ Voucher LAGI10 dinonaktifkan."]).await;
+            shop.type_text(buyer, texts::MENU_PRODUCTS, &["Semua Produk"]).await;
+            shop.tap(buyer, &texts::btn_category("Streaming", 1), &["Spotify Premium 1 Bulan"]).await;
+            shop.tap(buyer, "Spotify Premium 1 Bulan", &["📦", "Spotify Premium 1 Bulan"]).await;
+            shop.tap(buyer, &texts::btn_quantity(1), &["ada di keranjang"]).await;
+            shop.tap(buyer, texts::BTN_VIEW_CART, &["Keranjang Anda"]).await;
+            shop.tap(buyer, texts::BTN_USE_VOUCHER, &[texts::VOUCHER_PROMPT]).await;
+            shop.type_text(buyer, "LAGI10", &["Voucher LAGI10 tidak dapat dipakai", "tidak aktif"]).await;
+            shop.type_text(ADMIN_ID, "/admin", &["⚙️ Menu Admin"]).await;
+            shop.tap(ADMIN_ID, admin::section_label(Section::Vouchers), &["Voucher"]).await;
+            shop.tap(ADMIN_ID, "LAGI10", &["LAGI10", "nonaktif"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_REACTIVATE, &["Aktifkan lagi voucher LAGI10?"]).await;
+            shop.tap(ADMIN_ID, admin::BTN_YES, &["▶️ Voucher LAGI10 aktif lagi."]).await;
+            // The customer, still at the voucher prompt, types it again.
+            shop.type_text(buyer, "LAGI10", &["Voucher LAGI10 dipakai: potongan Rp 1.800"]).await;
+        });
+        let actions = shop.audit_actions();
+        assert_eq!(actions.iter().filter(|a| **a == AdminAction::ProductEdit).count(), 3, "{actions:?}");
+        for action in [
+            AdminAction::ProductDelete,
+            AdminAction::TemplateSave,
+            AdminAction::StockAdd,
+            AdminAction::VoucherCreate,
+            AdminAction::VoucherDeactivate,
+            AdminAction::VoucherReactivate,
+        ] {
+            assert_eq!(actions.iter().filter(|a| **a == action).count(), 1, "{action:?} in {actions:?}");
+        }
+    }
+}
+
+/// The id of the product called `name` (active or archived).
+fn product_id(shop: &Admin, name: &str) -> i64 {
+    use autoorder_schema::queries::admin::PageRequest;
+    use autoorder_schema::queries::admin::products::{ProductList, list_products};
+    [ProductList::Active, ProductList::Archived]
+        .into_iter()
+        .flat_map(|which| {
+            list_products(&mut shop.conn(), which, PageRequest::new(0, 100))
+                .unwrap()
+                .items
+        })
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("no product {name}"))
+        .id
+        .0
 }

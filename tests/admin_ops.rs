@@ -692,6 +692,38 @@ both_backends! {
             for chat in (1..=20).filter(|c| *c != 7) {
                 assert_eq!(photos.get(&chat), Some(&1), "chat {chat}: {photos:?}");
             }
+
+            // A forwarded message is copied as it is: its preview is that very copy, made with
+            // `copyMessage` into the seller's chat, before anyone else gets anything. (Pressed
+            // under the newest message, the photo: it cannot be edited, so the prompt comes as
+            // a new message, not after retries.)
+            shop.admin("@x:n", &[COMPOSE_PROMPT]).await;
+            let mut update = autoorder_doubles::message_update(None, ADMIN_ID, ADMIN_ID, "Diteruskan dari kanal promo");
+            let forwarded_id = update["message"]["message_id"].as_i64().unwrap();
+            update["message"]["forward_origin"] = json!({
+                "type": "user",
+                "date": 1_700_000_000,
+                "sender_user": {"id": 4242, "is_bot": false, "first_name": "Kanal"},
+            });
+            let since = Instant::now();
+            shop.telegram.push_update(update);
+            shop.expect(ADMIN_ID, since, &["Kirim ke siapa?"]).await;
+            let copies_before = shop.telegram.calls_to("copyMessage").len();
+            let since = Instant::now();
+            press(&shop.telegram, ADMIN_ID, "📢 Semua pelanggan");
+            shop.expect(ADMIN_ID, since, &[PREVIEW_HEADER]).await;
+            let copy = shop.telegram.wait_for("copyMessage", |c| c.at >= since && c.ok().is_some(), WAIT).await.expect("the preview is a copy");
+            assert_eq!(copy.ok(), Some(true), "{copy:?}");
+            assert_eq!(copy.param_i64("chat_id"), Some(ADMIN_ID));
+            assert_eq!(copy.param_i64("from_chat_id"), Some(ADMIN_ID));
+            assert_eq!(copy.param_i64("message_id"), Some(forwarded_id));
+            shop.expect(ADMIN_ID, since, &["Kirim broadcast di atas ke"]).await;
+            // Batal: the preview was the only copy made.
+            let since = Instant::now();
+            press(&shop.telegram, ADMIN_ID, "❌ Batal");
+            shop.expect_toast(since, "Dibatalkan").await;
+            shop.settle();
+            assert_eq!(shop.telegram.calls_to("copyMessage").len(), copies_before + 1, "only the seller's preview");
         });
     }
 }

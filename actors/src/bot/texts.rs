@@ -53,6 +53,12 @@ pub fn delivery_header(invoice_no: &str) -> String {
     format!("✅ Pembayaran diterima!\nPesanan: {invoice_no}\n\nBerikut produk Anda:")
 }
 
+/// The delivery message header under the seller's *Pembayaran Berhasil* text (placeholders
+/// already filled): the items still follow, so the text is a greeting, not the whole message.
+pub fn delivery_header_from(seller_text: &str) -> String {
+    format!("{seller_text}\n\nBerikut produk Anda:")
+}
+
 /// One delivered product block.
 pub fn delivery_block(product_name: &str, items: &[String]) -> String {
     let mut out = format!("\n\n📦 {product_name} ({} item)", items.len());
@@ -744,6 +750,20 @@ pub fn deposit_menu(balance: i64, minimum: i64, maximum: i64) -> String {
         rupiah(balance),
         rupiah(minimum),
         rupiah(maximum)
+    )
+}
+
+/// The seller's manual-transfer instructions under the deposit menu.
+pub fn deposit_manual_block(instructions: &str) -> String {
+    format!("\n\n🏦 Transfer manual:\n{instructions}")
+}
+
+/// The Deposit screen of a store without QRIS whose seller wrote manual-transfer instructions.
+pub fn deposit_manual_only(balance: i64, instructions: &str) -> String {
+    format!(
+        "💰 Deposit Saldo\n\nSaldo Anda: {}{}",
+        rupiah(balance),
+        deposit_manual_block(instructions)
     )
 }
 

@@ -360,6 +360,68 @@ impl JobContext {
         }
     }
 
+    /// The head of a first delivery: the seller's *Pembayaran Berhasil* text (Respon Bot) with
+    /// this order's values, or the built-in one when the seller has not written any.
+    async fn success_header(
+        &self,
+        order_id: i64,
+        user_id: i64,
+        invoice_no: &str,
+    ) -> Result<String, StoreError> {
+        use autoorder_schema::queries::orders::order_of_user;
+        use autoorder_schema::queries::shop::templates::{PAYMENT_SUCCESS, get_template};
+        use autoorder_schema::queries::users::user_profile;
+
+        use crate::bot::admin::placeholders::{Values, render};
+        use crate::format::{local_time, rupiah};
+
+        let (template, order, profile) = with_conn(&self.services.pool, move |c| {
+            let Some(template) = get_template(c, PAYMENT_SUCCESS)? else {
+                return Ok((None, None, None));
+            };
+            Ok((
+                Some(template),
+                order_of_user(c, order_id, user_id)?,
+                user_profile(c, user_id)?,
+            ))
+        })
+        .await?;
+        let Some(template) = template else {
+            return Ok(texts::delivery_header(invoice_no));
+        };
+        let settings = &self.services.settings;
+        let mut values = Values {
+            store_name: Some(settings.store_name.clone()),
+            order_id: Some(invoice_no.to_owned()),
+            tanggal: Some(local_time(now_ms(), &settings.timezone)),
+            ..Values::default()
+        };
+        if let Some(p) = profile {
+            values.nama = Some(p.display_name.unwrap_or(p.first_name));
+            values.saldo = Some(rupiah(p.balance));
+        }
+        if let Some((summary, lines)) = order {
+            values.total = Some(rupiah(summary.total));
+            values.tanggal = Some(local_time(
+                summary.paid_at.unwrap_or(summary.created_at),
+                &settings.timezone,
+            ));
+            let names: Vec<&str> = lines.iter().map(|(name, _, _)| name.as_str()).collect();
+            values.produk = Some(names.join(", "));
+            values.jumlah = Some(
+                lines
+                    .iter()
+                    .map(|l| i64::from(l.1))
+                    .sum::<i64>()
+                    .to_string(),
+            );
+        }
+        Ok(texts::delivery_header_from(&render(
+            &template.body,
+            &values,
+        )))
+    }
+
     /// Sends a paid order's items to the buyer, once: a recorded delivery is never repeated.
     /// With `resend` (*Kirim Ulang*), sends them again whatever was recorded.
     async fn deliver(
@@ -403,7 +465,7 @@ impl JobContext {
         let mut text = if resend {
             texts::resend_header(&invoice_no)
         } else {
-            texts::delivery_header(&invoice_no)
+            self.success_header(order_id, user_id, &invoice_no).await?
         };
         for (_, name, list) in &by_product {
             text.push_str(&texts::delivery_block(name, list));

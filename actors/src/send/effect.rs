@@ -39,6 +39,10 @@ pub enum Effect {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         caption: Option<String>,
     },
+    /// `copyMessage` of a message in `from_chat_id` (a seller's own chat with the bot) into
+    /// this chat, without a "forwarded from" header: the preview of a "copy any message"
+    /// broadcast, so the seller sees exactly what each recipient will get.
+    Copy { from_chat_id: i64, message_id: i64 },
     /// `editMessageText` of a message the bot sent (page turns, cart edits, refresh). With
     /// `or_send`, a message that cannot be edited (a photo, too old, gone) is sent anew.
     Edit {
@@ -163,6 +167,10 @@ mod tests {
                 file_name: "a.csv".into(),
                 data_base64: "YQ==".into(),
                 caption: None,
+            },
+            Effect::Copy {
+                from_chat_id: 7001,
+                message_id: 12,
             },
             Effect::Edit {
                 message_id: 7,

@@ -49,6 +49,17 @@ pub fn classify(e: &RequestError) -> SendError {
     }
 }
 
+/// Telegram's answer to `editMessageText` of a message without text (a photo, a document).
+/// teloxide has no variant for it, so it arrives as `Unknown` — which [`classify`] treats as
+/// transient and would retry for nothing; an edit with `or_send` sends a new message instead.
+fn has_no_text_to_edit(e: &RequestError) -> bool {
+    matches!(
+        e,
+        RequestError::Api(teloxide_core::ApiError::Unknown(m))
+            if m.contains("there is no text in the message to edit")
+    )
+}
+
 /// What a successful send returned that the caller may need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sent {
@@ -260,6 +271,10 @@ pub async fn execute(bot: &Bot, chat_id: i64, effect: &Effect) -> Result<Sent, S
             }
             req.await.map(|m| Sent::of(&m)).map_err(|e| classify(&e))
         }
+        Effect::Copy {
+            from_chat_id,
+            message_id,
+        } => copy(bot, chat_id, *from_chat_id, *message_id).await,
         Effect::Edit {
             message_id,
             text,
@@ -272,16 +287,19 @@ pub async fn execute(bot: &Bot, chat_id: i64, effect: &Effect) -> Result<Sent, S
             }
             match req.await {
                 Ok(_) | Err(RequestError::Api(A::MessageNotModified)) => Ok(Sent::none()),
-                Err(e) => match classify(&e) {
-                    SendError::Permanent(_) if *or_send => {
-                        let mut req = bot.send_message(chat, text.clone());
-                        if let Some(m) = markup {
-                            req = req.reply_markup(m.clone());
-                        }
-                        req.await.map(|m| Sent::of(&m)).map_err(|e| classify(&e))
+                Err(e) => {
+                    let error = classify(&e);
+                    let uneditable =
+                        matches!(error, SendError::Permanent(_)) || has_no_text_to_edit(&e);
+                    if !(*or_send && uneditable) {
+                        return Err(error);
                     }
-                    other => Err(other),
-                },
+                    let mut req = bot.send_message(chat, text.clone());
+                    if let Some(m) = markup {
+                        req = req.reply_markup(m.clone());
+                    }
+                    req.await.map(|m| Sent::of(&m)).map_err(|e| classify(&e))
+                }
             }
         }
         Effect::Delete {
@@ -311,5 +329,23 @@ pub async fn execute(bot: &Bot, chat_id: i64, effect: &Effect) -> Result<Sent, S
             }
             req.await.map(|_| Sent::none()).map_err(|e| classify(&e))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use teloxide_core::ApiError;
+
+    #[test]
+    fn an_edit_of_a_photo_is_recognised_though_teloxide_does_not_know_it() {
+        let photo = RequestError::Api(ApiError::Unknown(
+            "Bad Request: there is no text in the message to edit".into(),
+        ));
+        assert!(has_no_text_to_edit(&photo));
+        // Without the check it would be retried as transient.
+        assert!(matches!(classify(&photo), SendError::Transient(_)));
+        let other = RequestError::Api(ApiError::Unknown("Bad Request: something new".into()));
+        assert!(!has_no_text_to_edit(&other));
     }
 }

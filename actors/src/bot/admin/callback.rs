@@ -275,6 +275,7 @@ fn template_code(key: TemplateKey) -> &'static str {
         TemplateKey::Welcome => "w",
         TemplateKey::HowToOrder => "h",
         TemplateKey::PaymentSuccess => "s",
+        TemplateKey::DepositInstructions => "d",
     }
 }
 

@@ -75,6 +75,7 @@ pub fn builtin(key: TemplateKey, values: &Values) -> String {
         TemplateKey::PaymentSuccess => {
             customer::delivery_header(values.order_id.as_deref().unwrap_or("-"))
         }
+        TemplateKey::DepositInstructions => texts::DEPOSIT_INSTRUCTIONS_UNSET.to_owned(),
     }
 }
 
@@ -156,6 +157,32 @@ mod tests {
             &values(),
         );
         assert!(prompt.text.contains("{nama}") && prompt.text.contains("{saldo}"));
+    }
+
+    #[test]
+    fn deposit_instructions_have_no_built_in_text() {
+        let unset = EditableTemplate {
+            key: TemplateKey::DepositInstructions,
+            current: None,
+            version: 0,
+        };
+        assert!(
+            card(&unset)
+                .text
+                .contains(texts::DEPOSIT_INSTRUCTIONS_UNSET)
+        );
+        assert!(
+            sample(&unset, &values())
+                .text
+                .contains(texts::DEPOSIT_INSTRUCTIONS_UNSET)
+        );
+        let prompt = texts::template_prompt(TemplateKey::DepositInstructions);
+        assert!(
+            prompt.contains("Kirim teks baru. Teks ini tampil di layar Deposit")
+                && prompt.contains("Hubungi Penjual"),
+            "{prompt}"
+        );
+        assert!(texts::template_reset(TemplateKey::DepositInstructions).contains("dikosongkan"));
     }
 
     #[test]

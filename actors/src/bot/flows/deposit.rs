@@ -1,17 +1,25 @@
 //! *Deposit*: presets or *Nominal Lain* (a typed amount between the minimum and the maximum),
 //! paid by QRIS with the same invoice life cycle as orders; completion credits the balance.
+//! When the seller wrote manual-transfer instructions (Respon Bot, *Instruksi Deposit Manual*)
+//! the screen shows them with a *Hubungi Penjual* button per seller (the same `tg://user?id=`
+//! links as the *Informasi* page) — also in a store without QRIS, where they are the only way.
 
 use autoorder_schema::StoreError;
 use autoorder_schema::queries::shop::balance::balance_of;
 use autoorder_schema::queries::shop::deposits::create_deposit;
+use autoorder_schema::queries::shop::templates::{DEPOSIT_INSTRUCTIONS, get_template};
 
+use crate::bot::admin::placeholders::{Values, render};
 use crate::bot::callback::CallbackData;
 use crate::bot::context::{Toast, Tx};
 use crate::bot::conversation::Conversation;
 use crate::bot::keyboards::{button, cancel_input, inline};
 use crate::bot::texts;
+use crate::format::rupiah;
 
 use super::checkout::{qris_enabled, start_invoice};
+use super::info::seller_links;
+use super::start::customer_name;
 
 /// The largest deposit.
 pub const MAXIMUM: i64 = 10_000_000;
@@ -42,14 +50,40 @@ pub fn parse_amount(text: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
+/// The seller's manual-transfer instructions with this customer's `{nama}`, `{store_name}` and
+/// `{saldo}` filled in; `None` when the seller has not written any.
+fn manual_instructions(tx: &mut Tx<'_>, balance: i64) -> Result<Option<String>, StoreError> {
+    let Some(template) = get_template(tx.conn(), DEPOSIT_INSTRUCTIONS)? else {
+        return Ok(None);
+    };
+    let values = Values {
+        nama: Some(customer_name(tx)?),
+        store_name: Some(tx.services.settings.store_name.clone()),
+        saldo: Some(rupiah(balance)),
+        ..Values::default()
+    };
+    let text = render(&template.body, &values);
+    Ok((!text.trim().is_empty()).then_some(text))
+}
+
 /// The deposit menu.
 pub fn show_menu(tx: &mut Tx<'_>) -> Result<(), StoreError> {
-    if !qris_enabled(tx) {
-        tx.send(texts::QRIS_NOT_CONFIGURED);
-        return Ok(());
-    }
     let user_id = tx.user_id();
     let balance = balance_of(tx.conn(), user_id)?;
+    let manual = manual_instructions(tx, balance)?;
+    if !qris_enabled(tx) {
+        match manual {
+            Some(instructions) => {
+                let rows = seller_links(tx);
+                tx.send_with(
+                    texts::deposit_manual_only(balance, &instructions),
+                    inline(rows),
+                );
+            }
+            None => tx.send(texts::QRIS_NOT_CONFIGURED),
+        }
+        return Ok(());
+    }
     let min = minimum(tx);
     let presets: Vec<_> = PRESETS
         .iter()
@@ -66,7 +100,12 @@ pub fn show_menu(tx: &mut Tx<'_>) -> Result<(), StoreError> {
         texts::BTN_DEPOSIT_OTHER,
         CallbackData::DepositOther,
     )]);
-    tx.send_with(texts::deposit_menu(balance, min, MAXIMUM), inline(rows));
+    let mut text = texts::deposit_menu(balance, min, MAXIMUM);
+    if let Some(instructions) = manual {
+        text.push_str(&texts::deposit_manual_block(&instructions));
+        rows.extend(seller_links(tx));
+    }
+    tx.send_with(text, inline(rows));
     Ok(())
 }
 

@@ -54,7 +54,7 @@ pub fn mask_whatsapp(digits: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(n - 7))
 }
 
-fn seller_links(tx: &Tx<'_>) -> Vec<Vec<InlineKeyboardButton>> {
+pub(super) fn seller_links(tx: &Tx<'_>) -> Vec<Vec<InlineKeyboardButton>> {
     let sellers = &tx.services.settings.admin_ids;
     let shown = sellers.len().min(MAX_SELLER_LINKS);
     sellers

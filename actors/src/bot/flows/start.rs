@@ -13,7 +13,7 @@ use crate::send::PhotoSource;
 const CAPTION_LIMIT: usize = 1024;
 
 /// The name `{nama}` stands for: the display name the customer chose, else their first name.
-fn customer_name(tx: &mut Tx<'_>) -> Result<String, StoreError> {
+pub(super) fn customer_name(tx: &mut Tx<'_>) -> Result<String, StoreError> {
     let user_id = tx.user_id();
     let profile = user_profile(tx.conn(), user_id)?;
     Ok(profile

@@ -1,5 +1,6 @@
 //! The seller-editable texts (Respon Bot): the welcome, *Cara Order* (text, or a photo with the
-//! text as caption) and the payment-success message. Saves and resets name the version they were
+//! text as caption), the payment-success message and the manual-transfer instructions on the
+//! customer's *Deposit* screen. Saves and resets name the version they were
 //! based on. A reset keeps the row with no text and no photo — which every reader takes as "use
 //! the built-in text" ([`Template::is_default`]) — so the version keeps counting and an edit
 //! begun before the reset is still refused.
@@ -16,7 +17,9 @@ use super::rules::{MAX_TEMPLATE_CAPTION, MAX_TEMPLATE_TEXT};
 use super::tx::{AdminRefusal, InvalidField, admin_tx, changed_meanwhile, chars};
 use crate::db::{DbConnection, now_ms};
 use crate::error::StoreError;
-use crate::queries::shop::templates::{HOW_TO_ORDER, PAYMENT_SUCCESS, Template, WELCOME};
+use crate::queries::shop::templates::{
+    DEPOSIT_INSTRUCTIONS, HOW_TO_ORDER, PAYMENT_SUCCESS, Template, WELCOME,
+};
 use crate::tables::templates as t;
 
 /// The texts a seller can edit.
@@ -29,14 +32,18 @@ pub enum TemplateKey {
     HowToOrder,
     /// Sent to the buyer when a payment succeeds.
     PaymentSuccess,
+    /// Manual-transfer instructions on the customer's *Deposit* screen, with a contact button;
+    /// it has no built-in text — unset (or reset), the screen shows nothing extra.
+    DepositInstructions,
 }
 
 impl TemplateKey {
     /// Every key, in menu order.
-    pub const ALL: [TemplateKey; 3] = [
+    pub const ALL: [TemplateKey; 4] = [
         TemplateKey::Welcome,
         TemplateKey::HowToOrder,
         TemplateKey::PaymentSuccess,
+        TemplateKey::DepositInstructions,
     ];
 
     /// The stored key.
@@ -45,6 +52,7 @@ impl TemplateKey {
             TemplateKey::Welcome => WELCOME,
             TemplateKey::HowToOrder => HOW_TO_ORDER,
             TemplateKey::PaymentSuccess => PAYMENT_SUCCESS,
+            TemplateKey::DepositInstructions => DEPOSIT_INSTRUCTIONS,
         }
     }
 

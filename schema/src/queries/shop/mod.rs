@@ -50,6 +50,9 @@ pub mod templates {
     pub const HOW_TO_ORDER: &str = "cara_order";
     /// Key of the message a customer gets when a payment succeeds (before the delivery).
     pub const PAYMENT_SUCCESS: &str = "payment_success";
+    /// Key of the seller's manual-transfer instructions on the customer's *Deposit* screen
+    /// (no built-in text: when unset, nothing is shown).
+    pub const DEPOSIT_INSTRUCTIONS: &str = "deposit_instructions";
 
     /// A stored template: its text, and a Telegram photo file id when it is a photo with the
     /// text as caption.

@@ -15,8 +15,19 @@ pub fn template_title(key: TemplateKey) -> &'static str {
         TemplateKey::Welcome => "👋 Sambutan (/start)",
         TemplateKey::HowToOrder => "📖 Cara Order",
         TemplateKey::PaymentSuccess => "✅ Pembayaran Berhasil",
+        TemplateKey::DepositInstructions => "🏦 Instruksi Deposit Manual",
     }
 }
+
+/// What the *Instruksi Deposit Manual* card and preview say while it is unset: it has no
+/// built-in text, the customer's *Deposit* screen simply shows none.
+pub const DEPOSIT_INSTRUCTIONS_UNSET: &str =
+    "(belum diisi — layar Deposit pelanggan tidak menampilkan instruksi transfer manual)";
+
+/// Under the deposit instructions' prompt: what the customer sees with them.
+const DEPOSIT_INSTRUCTIONS_HINT: &str = " Teks ini tampil di layar Deposit pelanggan, dengan \
+     tombol 💬 Hubungi Penjual (chat ke penjual). Tulis rekening/e-wallet tujuan dan cara \
+     konfirmasi transfer.";
 
 /// The Respon Bot section.
 pub const RESPON: &str = "💬 Respon Bot — teks yang dilihat pelanggan. Pilih teks:";
@@ -33,6 +44,9 @@ pub fn placeholder_list() -> String {
 /// A template's card.
 pub fn template_card(key: TemplateKey, body: Option<&str>, photo: bool) -> String {
     let current = match (body, photo) {
+        (None, _) if key == TemplateKey::DepositInstructions => {
+            DEPOSIT_INSTRUCTIONS_UNSET.to_owned()
+        }
         (None, _) => "(memakai teks bawaan)".to_owned(),
         (Some(b), true) => format!("🖼️ Foto dengan caption:\n{}", or_dash(b)),
         (Some(b), false) => b.to_owned(),
@@ -48,6 +62,8 @@ pub fn template_card(key: TemplateKey, body: Option<&str>, photo: bool) -> Strin
 pub fn template_prompt(key: TemplateKey) -> String {
     let photo = if key.allows_photo() {
         " Bisa juga foto dengan caption."
+    } else if key == TemplateKey::DepositInstructions {
+        DEPOSIT_INSTRUCTIONS_HINT
     } else {
         ""
     };
@@ -86,6 +102,12 @@ pub fn template_reset_confirm(key: TemplateKey) -> String {
     format!("♻️ Kembalikan {} ke teks bawaan?", template_title(key))
 }
 pub fn template_reset(key: TemplateKey) -> String {
+    if key == TemplateKey::DepositInstructions {
+        return format!(
+            "♻️ {} dikosongkan — layar Deposit tidak menampilkannya lagi.",
+            template_title(key)
+        );
+    }
     format!("♻️ {} kembali memakai teks bawaan.", template_title(key))
 }
 pub fn template_already_default(key: TemplateKey) -> String {

@@ -33,9 +33,6 @@ use crate::send::{Effect, OnSent, PhotoSource};
 const NO_DRAFT: &str = "Mulai lagi dari ✍️ Broadcast Baru.";
 /// The state change was refused (already finished, …).
 const NOT_NOW: &str = "Broadcast ini tidak bisa diubah lagi.";
-/// A copied message is previewed by the seller's own message just above.
-const COPY_PREVIEW: &str =
-    "(Pesan yang Anda kirim/teruskan di atas akan disalin apa adanya ke setiap penerima.)";
 
 /// The prepare step of a Broadcast button (everything happens in the transaction).
 pub(super) fn prepare(action: BroadcastAction) -> CallbackApply {
@@ -283,7 +280,14 @@ fn preview(
             None,
             None,
         ),
-        DraftBody::Copy { .. } => tx.send(COPY_PREVIEW),
+        // Copied into the seller's chat with the same `copyMessage` the recipients get.
+        DraftBody::Copy {
+            from_chat_id,
+            message_id,
+        } => tx.effect(Effect::Copy {
+            from_chat_id: *from_chat_id,
+            message_id: *message_id,
+        }),
     }
     let screen = confirm_screen(&label, recipients);
     let markup = keyboard(BROADCAST, &screen.rows).append_row(step_row(token, true));
