@@ -72,16 +72,7 @@ impl Admin {
     /// Waits for a message to `chat` (sent or edited in) at or after `since` containing every
     /// needle.
     async fn expect(&self, chat: i64, since: Instant, needles: &[&str]) -> Call {
-        let pred = |c: &Call| {
-            c.at >= since
-                && message_of(c).is_some_and(|(ch, _)| ch == chat)
-                && needles.iter().all(|n| text_of(c).contains(n))
-        };
-        let found = tokio::select! {
-            Some(c) = self.telegram.wait_for("sendMessage", pred, WAIT) => Some(c),
-            Some(c) = self.telegram.wait_for("editMessageText", pred, WAIT) => Some(c),
-            else => None,
-        };
+        let found = support::wait_for_text(&self.telegram, chat, since, needles, WAIT).await;
         found.unwrap_or_else(|| {
             let recent: Vec<String> = self
                 .telegram

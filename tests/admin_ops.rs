@@ -202,18 +202,7 @@ mod seller {
 
         /// Waits for a message to `chat` at or after `since` containing every needle.
         pub async fn expect(&self, chat: i64, since: Instant, needles: &[&str]) -> Call {
-            let pred = |c: &Call| {
-                c.at >= since
-                    && message_of(c).is_some_and(|(ch, _)| ch == chat)
-                    && needles.iter().all(|n| text_of(c).contains(n))
-            };
-            let found = tokio::select! {
-                Some(c) = self.telegram.wait_for("sendMessage", pred, WAIT) => Some(c),
-                Some(c) = self.telegram.wait_for("editMessageText", pred, WAIT) => Some(c),
-                Some(c) = self.telegram.wait_for("sendPhoto", pred, WAIT) => Some(c),
-                Some(c) = self.telegram.wait_for("sendDocument", pred, WAIT) => Some(c),
-                else => None,
-            };
+            let found = support::wait_for_text(&self.telegram, chat, since, needles, WAIT).await;
             found.unwrap_or_else(|| {
                 panic!(
                     "no message to {chat} with {needles:?}; recent: {:#?}\ntoasts: {:?}\nlog:\n{}",
