@@ -253,9 +253,6 @@ pub fn welcome_stats(users: i64, completed: i64) -> String {
 /// Sent with the reply keyboard after the welcome.
 pub const MENU_HINT: &str = "Silakan pilih menu di bawah 👇";
 
-/// The reply to the *Admin* button until the admin menu exists.
-pub const ADMIN_SOON: &str = "🛠️ Menu admin sedang disiapkan dan segera tersedia.";
-
 /// A text the bot cannot place.
 pub const UNKNOWN_INPUT: &str =
     "Maaf, perintah tidak dikenali. Silakan pilih menu pada keyboard di bawah atau ketik /start.";

@@ -68,9 +68,3 @@ pub fn how_to_order(tx: &mut Tx<'_>) -> Result<(), StoreError> {
     }
     Ok(())
 }
-
-/// *Admin*: the admin menu is another piece of work; sellers are told it is coming.
-pub fn admin(tx: &mut Tx<'_>) -> Result<(), StoreError> {
-    tx.send(texts::ADMIN_SOON);
-    Ok(())
-}

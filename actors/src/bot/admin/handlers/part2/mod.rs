@@ -106,9 +106,8 @@ pub async fn prepare_section(
         Section::Broadcast => Ok(broadcast::prepare(
             crate::bot::admin::broadcast::BroadcastAction::Menu { page: 0 },
         )),
-        _ => Ok(Box::new(|_: &mut Tx<'_>| {
-            Ok(Toast::note(crate::bot::texts::ADMIN_SOON))
-        })),
+        // Part 1's sections never come here (the dispatcher opens them itself).
+        _ => Ok(Box::new(|_: &mut Tx<'_>| Ok(Toast::stale()))),
     }
 }
 
