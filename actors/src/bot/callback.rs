@@ -79,6 +79,12 @@ pub enum CallbackData {
     Noop,
 }
 
+/// Encoded data that would not fit Telegram's 64 bytes (the customer's and the admin menu's
+/// callback data alike).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("callback data of {0} bytes exceeds {MAX_CALLBACK_BYTES}")]
+pub struct CallbackTooLong(pub usize);
+
 /// A press whose data the bot did not write (old keyboard, forged press).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unrecognised callback data")]
@@ -86,7 +92,7 @@ pub struct UnknownCallback;
 
 impl CallbackData {
     /// The wire form. Errors when it would exceed Telegram's 64 bytes.
-    pub fn encode(&self) -> Result<String, String> {
+    pub fn encode(&self) -> Result<String, CallbackTooLong> {
         use CallbackData as C;
         let s = match self {
             C::SnkFulfil {
@@ -128,10 +134,7 @@ impl CallbackData {
             C::Noop => "noop".into(),
         };
         if s.len() > MAX_CALLBACK_BYTES {
-            return Err(format!(
-                "callback data of {} bytes exceeds {MAX_CALLBACK_BYTES}",
-                s.len()
-            ));
+            return Err(CallbackTooLong(s.len()));
         }
         Ok(s)
     }

@@ -237,7 +237,7 @@ async fn poll_forever(services: Services, me: Addr<BotActor>) {
             Err(e) => {
                 failures += 1;
                 let delay = Duration::from_millis(500u64 << failures.min(6));
-                log::warn!(target: BOT, "getUpdates failed: {}; retrying in {delay:?}", redact(&e, &token));
+                log::warn!(target: BOT, "{}; retrying in {delay:?}", redact(&e.to_string(), &token));
                 tokio::time::sleep(delay).await;
             }
         }

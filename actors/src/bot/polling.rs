@@ -6,6 +6,7 @@ use std::time::Duration;
 use teloxide_core::Bot;
 use teloxide_core::prelude::*;
 
+use autoorder_schema::StoreError;
 use autoorder_schema::queries::settings::{get_setting, set_setting};
 use autoorder_schema::queries::updates::{UpdateSource, store_update};
 
@@ -14,6 +15,30 @@ use crate::log_targets::BOT;
 use crate::metrics::SourceLabels;
 use crate::services::{IntakeMode, Services};
 use crate::telegram::redact;
+
+/// Why registering the webhook or a getUpdates round failed. The intake logs it (with the
+/// token redacted) and tries again; nothing here is fatal.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error("TELEGRAM_WEBHOOK_URL is not a URL: {0}")]
+    WebhookUrl(#[from] url::ParseError),
+    #[error("Bot API call failed: {0}")]
+    Api(#[from] teloxide_core::RequestError),
+    /// getUpdates could not be sent or read (the request's URL, which holds the token, is
+    /// stripped before the error is kept).
+    #[error("getUpdates failed: {0}")]
+    Http(reqwest::Error),
+    #[error("getUpdates refused: {0}")]
+    Refused(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<reqwest::Error> for IntakeError {
+    fn from(e: reqwest::Error) -> IntakeError {
+        IntakeError::Http(e.without_url())
+    }
+}
 
 /// Setting that keeps the getUpdates offset across restarts.
 pub const POLLING_OFFSET_KEY: &str = "telegram.polling_offset";
@@ -36,7 +61,7 @@ pub async fn resolve_intake(services: &Services, bot: &Bot) -> IntakeMode {
                     Ok(()) => return IntakeMode::Webhook,
                     Err(e) => {
                         let delay = Duration::from_secs(u64::from(attempt.min(6)) * 5);
-                        log::error!(target: BOT, "setWebhook failed (attempt {attempt}): {}; retrying in {delay:?}", redact(&e, token));
+                        log::error!(target: BOT, "setWebhook failed (attempt {attempt}): {}; retrying in {delay:?}", redact(&e.to_string(), token));
                         tokio::time::sleep(delay).await;
                     }
                 }
@@ -47,7 +72,7 @@ pub async fn resolve_intake(services: &Services, bot: &Bot) -> IntakeMode {
                 match register_webhook(bot, &url, tg.webhook_secret.expose()).await {
                     Ok(()) => return IntakeMode::Webhook,
                     Err(e) => {
-                        log::warn!(target: BOT, "setWebhook failed (attempt {attempt} of 3): {}", redact(&e, token));
+                        log::warn!(target: BOT, "setWebhook failed (attempt {attempt} of 3): {}", redact(&e.to_string(), token));
                         if attempt < 3 {
                             tokio::time::sleep(Duration::from_secs(attempt)).await;
                         }
@@ -61,12 +86,11 @@ pub async fn resolve_intake(services: &Services, bot: &Bot) -> IntakeMode {
     }
 }
 
-async fn register_webhook(bot: &Bot, url: &str, secret: &str) -> Result<(), String> {
-    let url = reqwest::Url::parse(url).map_err(|e| format!("TELEGRAM_WEBHOOK_URL: {e}"))?;
+async fn register_webhook(bot: &Bot, url: &str, secret: &str) -> Result<(), IntakeError> {
+    let url = reqwest::Url::parse(url)?;
     bot.set_webhook(url)
         .secret_token(secret.to_string())
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     log::info!(target: BOT, "webhook registered");
     Ok(())
 }
@@ -90,10 +114,12 @@ struct GetUpdatesResponse {
 /// One getUpdates round: fetches raw updates (raw, so unknown fields survive into storage),
 /// stores each, then persists the new offset. A crash between storing and persisting the
 /// offset re-fetches updates that are then de-duplicated by `update_id`.
-pub async fn poll_once(services: &Services, client: &reqwest::Client) -> Result<usize, String> {
+pub async fn poll_once(
+    services: &Services,
+    client: &reqwest::Client,
+) -> Result<usize, IntakeError> {
     let offset = with_conn(&services.pool, |c| get_setting(c, POLLING_OFFSET_KEY))
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .and_then(|v| v.parse::<i64>().ok())
         .unwrap_or(0);
     let tg = &services.settings.telegram;
@@ -104,16 +130,14 @@ pub async fn poll_once(services: &Services, client: &reqwest::Client) -> Result<
         .json(&body)
         .timeout(Duration::from_secs(u64::from(LONG_POLL_SECONDS) + 10))
         .send()
-        .await
-        .map_err(|e| e.without_url().to_string())?;
-    let parsed: GetUpdatesResponse = response
-        .json()
-        .await
-        .map_err(|e| e.without_url().to_string())?;
+        .await?;
+    let parsed: GetUpdatesResponse = response.json().await?;
     if !parsed.ok {
-        return Err(parsed
-            .description
-            .unwrap_or_else(|| "getUpdates failed".to_string()));
+        return Err(IntakeError::Refused(
+            parsed
+                .description
+                .unwrap_or_else(|| "no description".to_string()),
+        ));
     }
     let mut next_offset = offset;
     let mut stored = 0;
@@ -127,8 +151,7 @@ pub async fn poll_once(services: &Services, client: &reqwest::Client) -> Result<
         let new = with_conn(&services.pool, move |c| {
             store_update(c, update_id, chat_id, &payload, UpdateSource::Polling)
         })
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
         if new {
             services
                 .metrics
@@ -146,8 +169,7 @@ pub async fn poll_once(services: &Services, client: &reqwest::Client) -> Result<
         with_conn(&services.pool, move |c| {
             set_setting(c, POLLING_OFFSET_KEY, &value)
         })
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     }
     Ok(stored)
 }

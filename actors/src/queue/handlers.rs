@@ -105,7 +105,7 @@ impl JobContext {
                         };
                         Ok(self.send_one(job, lane, &msg, None).await)
                     }
-                    Err(e) => Ok(Outcome::Dead(e)),
+                    Err(e) => Ok(Outcome::Dead(e.to_string())),
                 }
             }
             JobPayload::Cleanup { chat_id, message_id, fallback_text } => {

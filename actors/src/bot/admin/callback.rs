@@ -24,6 +24,7 @@ use autoorder_schema::queries::admin::templates::TemplateKey;
 use autoorder_schema::queries::admin::{CategoryId, ProductId, StockItemId, VoucherId};
 
 use super::wizard::WizardToken;
+pub use crate::bot::callback::CallbackTooLong;
 use crate::bot::callback::MAX_CALLBACK_BYTES;
 
 /// First character of every admin callback.
@@ -263,12 +264,6 @@ pub enum AdminCallback {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unrecognised admin callback data")]
 pub struct UnknownAdminCallback;
-
-/// Encoded data would not fit Telegram's 64 bytes (cannot happen for data the bot builds: the
-/// longest variant is well under; a test checks every variant at its largest).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("admin callback data of {0} bytes exceeds {MAX_CALLBACK_BYTES}")]
-pub struct CallbackTooLong(pub usize);
 
 fn template_code(key: TemplateKey) -> &'static str {
     match key {
