@@ -118,11 +118,30 @@ pub fn ask_amount(tx: &mut Tx<'_>) -> Result<Toast, StoreError> {
 }
 
 /// Why an amount cannot be deposited.
-fn check_amount(tx: &Tx<'_>, amount: i64) -> Result<(), String> {
-    if amount < minimum(tx) {
-        Err(texts::deposit_too_small(minimum(tx)))
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AmountRefused {
+    /// Below the store's minimum (the minimum).
+    TooSmall(i64),
+    /// Above the largest deposit (the maximum).
+    TooLarge(i64),
+}
+
+impl AmountRefused {
+    /// What the customer is told.
+    fn message(self) -> String {
+        match self {
+            AmountRefused::TooSmall(min) => texts::deposit_too_small(min),
+            AmountRefused::TooLarge(max) => texts::deposit_too_large(max),
+        }
+    }
+}
+
+fn check_amount(tx: &Tx<'_>, amount: i64) -> Result<(), AmountRefused> {
+    let min = minimum(tx);
+    if amount < min {
+        Err(AmountRefused::TooSmall(min))
     } else if amount > MAXIMUM {
-        Err(texts::deposit_too_large(MAXIMUM))
+        Err(AmountRefused::TooLarge(MAXIMUM))
     } else {
         Ok(())
     }
@@ -135,7 +154,7 @@ pub fn amount_typed(tx: &mut Tx<'_>, text: &str) -> Result<(), StoreError> {
         return Ok(());
     };
     if let Err(why) = check_amount(tx, amount) {
-        tx.send_with(why, cancel_input());
+        tx.send_with(why.message(), cancel_input());
         return Ok(());
     }
     tx.clear_state()?;
@@ -145,7 +164,7 @@ pub fn amount_typed(tx: &mut Tx<'_>, text: &str) -> Result<(), StoreError> {
 /// A preset button (its amount is checked again: the press may be forged).
 pub fn preset(tx: &mut Tx<'_>, amount: i64) -> Result<Toast, StoreError> {
     if let Err(why) = check_amount(tx, amount) {
-        return Ok(Toast::alert(why));
+        return Ok(Toast::alert(why.message()));
     }
     start(tx, amount)?;
     Ok(Toast::note(texts::QRIS_CREATING))
