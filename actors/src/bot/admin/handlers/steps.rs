@@ -10,7 +10,7 @@ use autoorder_schema::queries::admin::categories::{
 use autoorder_schema::queries::admin::products::{
     archive_product, create_product, delete_product, edit_product, product, restore_product,
 };
-use autoorder_schema::queries::admin::snk::set_snk;
+use autoorder_schema::queries::admin::snk::{SnkChange, set_snk};
 use autoorder_schema::queries::admin::stock::{
     StockReport, add_stock, check_stock, delete_stock, list_unsold, stock_counts,
 };
@@ -432,6 +432,19 @@ fn add_product(
     }
 }
 
+/// Tells the owners of a saved SNK change — set or cleared, who, which product, before and
+/// after (SPEC §3: every SNK change, clearing included).
+fn tell_snk_change(tx: &mut Tx<'_>, change: &SnkChange) -> Result<(), StoreError> {
+    let notice = texts::owner_snk_changed(
+        tx.user_id(),
+        &tx.who.first_name.clone(),
+        &change.product_name,
+        change.before.as_deref(),
+        change.after.as_deref(),
+    );
+    tell_owners(tx, "snk", notice)
+}
+
 /// Tells the owners (owner bot, `[store]` prefix) — keyed by this update, so a retried update
 /// tells them once.
 fn tell_owners(tx: &mut Tx<'_>, what: &str, text: String) -> Result<(), StoreError> {
@@ -564,14 +577,7 @@ fn confirm(
             match set_snk(tx.conn(), seller, f.product, f.version, Some(text))? {
                 Ok(change) => {
                     if change.changed {
-                        let notice = texts::owner_snk_changed(
-                            tx.user_id(),
-                            &tx.who.first_name.clone(),
-                            &change.product_name,
-                            change.before.as_deref(),
-                            change.after.as_deref(),
-                        );
-                        tell_owners(tx, "snk", notice)?;
+                        tell_snk_change(tx, &change)?;
                         Ok(snk::done(f.product, texts::snk_saved(&f.product_name)))
                     } else {
                         Ok(snk::done(f.product, texts::snk_unchanged(&f.product_name)))
@@ -628,14 +634,7 @@ fn confirm(
             } => match set_snk(tx.conn(), seller, *product, *version, None)? {
                 Ok(change) => {
                     if change.changed {
-                        let notice = texts::owner_snk_changed(
-                            tx.user_id(),
-                            &tx.who.first_name.clone(),
-                            &change.product_name,
-                            change.before.as_deref(),
-                            change.after.as_deref(),
-                        );
-                        tell_owners(tx, "snk", notice)?;
+                        tell_snk_change(tx, &change)?;
                     }
                     Ok(snk::done(*product, texts::snk_cleared(name)))
                 }
