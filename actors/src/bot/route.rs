@@ -345,35 +345,35 @@ async fn on_message(
             route_menu(tx, menu)
         })
     } else {
-        let peeked = peek(&ctx).await?;
-        match peeked.conversation {
-            Some(Conversation::AwaitingSnkAnswer {
-                order_ref,
-                product_id,
-                product_name,
-            }) => {
-                let answer = snk::SnkAnswer::of(&message);
-                let customer = from.full_name();
-                apply(move |tx| {
-                    snk::answer(tx, &customer, &order_ref, product_id, &product_name, answer)
-                })
+        // A text (or photo) outside the menu: what it means depends on the dialog the customer
+        // is in, read inside the transaction (no read in the prepare step: this is the most
+        // common update, and the state read in the transaction cannot be stale).
+        let answer = snk::SnkAnswer::of(&message);
+        let customer = from.full_name();
+        apply(move |tx| {
+            let user_id = tx.user_id();
+            let state = get_conversation(tx.conn(), user_id)?
+                .as_deref()
+                .and_then(Conversation::from_json);
+            match state {
+                Some(Conversation::AwaitingSnkAnswer {
+                    order_ref,
+                    product_id,
+                    product_name,
+                }) => snk::answer(tx, &customer, &order_ref, product_id, &product_name, answer),
+                Some(Conversation::AwaitingVoucher) => cart::voucher_typed(tx, &text),
+                Some(Conversation::AwaitingDepositAmount) => deposit::amount_typed(tx, &text),
+                Some(Conversation::AwaitingDisplayName) => info::name_typed(tx, &text),
+                Some(Conversation::AwaitingWhatsapp) => info::whatsapp_typed(tx, &text),
+                state => match typed_number(&text) {
+                    Some(number) => catalog::typed_number(tx, state.as_ref(), number),
+                    None => {
+                        tx.send(texts::UNKNOWN_INPUT);
+                        Ok(())
+                    }
+                },
             }
-            Some(Conversation::AwaitingVoucher) => apply(move |tx| cart::voucher_typed(tx, &text)),
-            Some(Conversation::AwaitingDepositAmount) => {
-                apply(move |tx| deposit::amount_typed(tx, &text))
-            }
-            Some(Conversation::AwaitingDisplayName) => apply(move |tx| info::name_typed(tx, &text)),
-            Some(Conversation::AwaitingWhatsapp) => {
-                apply(move |tx| info::whatsapp_typed(tx, &text))
-            }
-            state => match typed_number(&text) {
-                Some(number) => apply(move |tx| catalog::typed_number(tx, state.as_ref(), number)),
-                None => apply(|tx| {
-                    tx.send(texts::UNKNOWN_INPUT);
-                    Ok(())
-                }),
-            },
-        }
+        })
     };
     Ok(Prepared {
         who: Some(who),
