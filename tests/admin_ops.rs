@@ -126,8 +126,8 @@ mod seller {
     use autoorder_schema::db::Backend;
 
     use super::support::{
-        self, ADMIN_ID, Bot, Store, bot_messages, eventually, find_button, message_of, press,
-        press_data, say, text_of,
+        self, ADMIN_ID, Bot, Store, bot_messages, find_button, message_of, press, press_data, say,
+        text_of,
     };
 
     pub const WAIT: Duration = Duration::from_secs(20);
@@ -184,20 +184,7 @@ mod seller {
 
         /// Every stored update handled and every reply sent (the outbox empty).
         pub fn settle(&self) {
-            assert!(
-                eventually(WAIT, || {
-                    let mut c = self.conn();
-                    let (pending, _, _) =
-                        autoorder_schema::queries::updates::update_counts(&mut c).unwrap();
-                    let queued: i64 = autoorder_schema::queries::outbox::outbox_depth(&mut c)
-                        .unwrap()
-                        .iter()
-                        .map(|(_, n)| n)
-                        .sum();
-                    pending == 0 && queued == 0
-                }),
-                "every update handled and every reply sent"
-            );
+            support::settle(&self.store, WAIT);
         }
 
         /// Waits for a message to `chat` at or after `since` containing every needle.

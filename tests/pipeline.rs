@@ -15,7 +15,7 @@ use autoorder_schema::both_backends;
 use autoorder_schema::db::Backend;
 use autoorder_schema::queries::shop::carts::{load_cart, set_cart_quantity};
 use autoorder_schema::queries::shop::products::stock_table;
-use support::{Bot, Store, add_users, eventually, message_of, runtime, text_of};
+use support::{Bot, Store, add_users, eventually, message_of, runtime, settle, text_of};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conf/catalog.example.toml");
 /// `TELEGRAM_SEND_RATE` in these tests (the default).
@@ -64,25 +64,6 @@ fn welcomes(telegram: &TelegramDouble) -> HashMap<i64, Instant> {
         .filter(|c| c.ok() == Some(true) && is_welcome(c))
         .filter_map(|c| Some((c.param_i64("chat_id")?, c.at)))
         .collect()
-}
-
-/// Waits until every stored update is handled and every reply sent.
-fn settle(store: &Store, within: Duration) {
-    let pool = store.pool();
-    assert!(
-        eventually(within, || {
-            let mut c = autoorder_schema::checkout(&pool).unwrap();
-            let (pending, _, _) =
-                autoorder_schema::queries::updates::update_counts(&mut c).unwrap();
-            let queued: i64 = autoorder_schema::queries::outbox::outbox_depth(&mut c)
-                .unwrap()
-                .iter()
-                .map(|(_, n)| n)
-                .sum();
-            pending == 0 && queued == 0
-        }),
-        "every update handled and every reply sent"
-    );
 }
 
 fn update_counts(store: &Store) -> (i64, i64, i64) {

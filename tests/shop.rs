@@ -94,20 +94,7 @@ impl Shop {
 
     /// Waits until every stored update is handled and every reply sent (the outbox empty).
     fn settle(&self) {
-        assert!(
-            eventually(WAIT, || {
-                let mut c = self.conn();
-                let (pending, _, _) =
-                    autoorder_schema::queries::updates::update_counts(&mut c).unwrap();
-                let queued: i64 = autoorder_schema::queries::outbox::outbox_depth(&mut c)
-                    .unwrap()
-                    .iter()
-                    .map(|(_, n)| n)
-                    .sum();
-                pending == 0 && queued == 0
-            }),
-            "every update handled and every reply sent"
-        );
+        support::settle(&self.store, WAIT);
     }
 
     fn conn(&self) -> autoorder_schema::PooledConn {

@@ -452,6 +452,26 @@ pub fn text_of(call: &autoorder_doubles::Call) -> String {
         .unwrap_or_default()
 }
 
+/// Asserts that within `within` every stored update is handled and every reply sent (the
+/// outbox empty) — the end-to-end suites' "the bot has settled" signal.
+pub fn settle(store: &Store, within: Duration) {
+    let pool = store.pool();
+    assert!(
+        eventually(within, || {
+            let mut c = autoorder_schema::checkout(&pool).unwrap();
+            let (pending, _, _) =
+                autoorder_schema::queries::updates::update_counts(&mut c).unwrap();
+            let queued: i64 = autoorder_schema::queries::outbox::outbox_depth(&mut c)
+                .unwrap()
+                .iter()
+                .map(|(_, n)| n)
+                .sum();
+            pending == 0 && queued == 0
+        }),
+        "every update handled and every reply sent"
+    );
+}
+
 /// Waits up to `timeout` for a successful send or edit to `chat` at or after `since` whose text
 /// or caption contains every needle: a new message, one edited in place, or a photo. The
 /// end-to-end suites' `expect` helpers wrap it with their own failure reports.
